@@ -1,0 +1,233 @@
+//! Demo broker and reference integration.
+//!
+//! Initialises tracing the way a RobustMQ broker does (a fmt layer plus the
+//! log-metrics layer, one process running the mqtt-broker, placement-center
+//! and journal-server roles under their own targets), logs realistic
+//! structured events and some legacy unstructured lines, and serves /metrics.
+//!
+//! ```text
+//! cargo run --example broker -- [--listen ADDR] [--events-per-sec N]
+//!     [--error-rate F] [--duration-secs N] [--node-id ID]
+//! ```
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use robustmq_log_metrics::LogMetrics;
+use tracing_subscriber::filter::{EnvFilter, LevelFilter};
+use tracing_subscriber::prelude::*;
+
+struct Args {
+    listen: SocketAddr,
+    events_per_sec: f64,
+    error_rate: f64,
+    duration: Option<Duration>,
+    node_id: String,
+}
+
+const USAGE: &str = "usage: broker [--listen ADDR] [--events-per-sec N] [--error-rate F] [--duration-secs N] [--node-id ID]";
+
+fn parse_args() -> Result<Args, String> {
+    let mut args = Args {
+        listen: "127.0.0.1:9091".parse().expect("default address"),
+        events_per_sec: 100.0,
+        error_rate: 0.002,
+        duration: None,
+        node_id: "1".to_owned(),
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        if flag == "--help" || flag == "-h" {
+            println!("{USAGE}");
+            std::process::exit(0);
+        }
+        let value = it
+            .next()
+            .ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))?;
+        let bad = |what: &str| format!("{flag} {value:?}: expected {what}\n{USAGE}");
+        match flag.as_str() {
+            "--listen" => args.listen = value.parse().map_err(|_| bad("IP:PORT"))?,
+            "--events-per-sec" => {
+                args.events_per_sec = value
+                    .parse()
+                    .ok()
+                    .filter(|v: &f64| v.is_finite() && *v > 0.0)
+                    .ok_or_else(|| bad("a positive number"))?
+            }
+            "--error-rate" => {
+                args.error_rate = value
+                    .parse()
+                    .ok()
+                    .filter(|v: &f64| (0.0..=1.0).contains(v))
+                    .ok_or_else(|| bad("a fraction between 0 and 1"))?
+            }
+            "--duration-secs" => {
+                args.duration = Some(Duration::from_secs(
+                    value.parse().map_err(|_| bad("whole seconds"))?,
+                ))
+            }
+            "--node-id" => args.node_id = value,
+            _ => return Err(format!("unknown flag {flag}\n{USAGE}")),
+        }
+    }
+    Ok(args)
+}
+
+/// Small deterministic PRNG (xorshift64*), so the demo needs no extra crate.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+mod mqtt_broker {
+    pub fn normal(r: u64, client: u64) {
+        let client_id = format!("client-{client}");
+        match r % 10 {
+            0 => tracing::info!(event = "connection_accepted", protocol = "tcp", remote_addr = %format!("10.0.0.{}:5{:04}", client % 250, client % 10000), connection_id = client, "TCP connection accepted"),
+            1 => tracing::info!(event = "user_login", connection_id = client, result = "success", "User login successful"),
+            2 => tracing::warn!(event = "auth_failed", connection_id = client, reason = "bad_password", "Authentication failed"),
+            3 => tracing::info!(event = "topic_subscribed", client_id = %client_id, topic_name = "sensors/+/temp", "Subscribed"),
+            4 => tracing::info!(event = "connection_closed", connection_id = client, "Connection closed"),
+            5 => tracing::debug!(event = "message_delivered", client_id = %client_id, "Delivered"),
+            // Legacy lines from before the log standard: counted as event="unstructured".
+            6 => tracing::info!("accept tcp connection:{:?}", client),
+            7 => tracing::info!("connect [{}] login success", client),
+            _ => tracing::info!(event = "message_published", client_id = %client_id, topic_name = "sensors/1/temp", qos = 1, "Message published"),
+        }
+    }
+    pub fn error(r: u64, client: u64) {
+        match r % 3 {
+            0 => tracing::error!(event = "connection_failed", protocol = "tcp", error_type = "accept_failed", error_msg = "connection reset by peer", "Failed to accept TCP connection"),
+            1 => tracing::error!(event = "network_error", connection_id = client, error_msg = "broken pipe", "Network error"),
+            _ => tracing::error!("TCP accept failed to create connection with error message :{:?}", "os error 24"),
+        }
+    }
+}
+
+mod placement_center {
+    pub fn normal(r: u64) {
+        match r % 4 {
+            0 => tracing::info!(event = "node_joined", node_id = r % 5, "Node joined the cluster"),
+            1 => tracing::info!(event = "leader_elected", term = r % 100, "Leader elected"),
+            2 => tracing::warn!(event = "node_unreachable", node_id = r % 5, "Node heartbeat missed"),
+            _ => tracing::info!("Received request from Placement center to delete expired Session. Cluster name :{}", "robustmq"),
+        }
+    }
+    pub fn error(_r: u64) {
+        tracing::error!(event = "raft_append_failed", error_msg = "term mismatch", "Raft append failed");
+    }
+}
+
+mod journal_server {
+    pub fn normal(r: u64) {
+        match r % 3 {
+            0 => tracing::info!(event = "segment_sealed", segment = r % 1000, "Segment sealed"),
+            1 => tracing::debug!(event = "shard_created", "Shard created"),
+            _ => tracing::info!(event = "message_persisted", "Message persisted"),
+        }
+    }
+    pub fn error(_r: u64) {
+        tracing::error!(event = "storage_error", error_type = "rocksdb_write", error_msg = "No space left on device", "Storage write failed");
+    }
+}
+
+fn emit(rng: &mut Rng, is_error: bool) {
+    let r = rng.next();
+    let client = rng.below(5000);
+    match rng.below(10) {
+        // The mqtt-broker role logs most.
+        0..=5 if is_error => mqtt_broker::error(r, client),
+        0..=5 => mqtt_broker::normal(r, client),
+        6 | 7 if is_error => placement_center::error(r),
+        6 | 7 => placement_center::normal(r),
+        _ if is_error => journal_server::error(r),
+        _ => journal_server::normal(r),
+    }
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let args = match parse_args() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::exit(2);
+        }
+    };
+
+    // The one addition to a broker's subscriber init: the layer, with its
+    // own per-layer filter, beside the existing fmt appender.
+    let (metrics_layer, handle) = LogMetrics::builder()
+        .default_service("robustmq")
+        .service_for_target("broker::mqtt_broker", "mqtt-broker")
+        .service_for_target("broker::placement_center", "placement-center")
+        .service_for_target("broker::journal_server", "journal-server")
+        .global_label("node_id", &args.node_id)
+        .build()
+        .unwrap_or_else(|e| {
+            eprintln!("log metrics: {e}");
+            std::process::exit(2);
+        });
+    let fmt_filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
+    let layers: Vec<Box<dyn tracing_subscriber::Layer<_> + Send + Sync>> = vec![
+        tracing_subscriber::fmt::layer()
+            .with_writer(std::io::stderr)
+            .with_filter(fmt_filter)
+            .boxed(),
+        metrics_layer.with_filter(LevelFilter::DEBUG).boxed(),
+    ];
+    tracing_subscriber::registry().with(layers).init();
+
+    let server = match handle.spawn_server(args.listen) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::exit(1);
+        }
+    };
+    println!(
+        "demo broker (node_id={}): {} events/s, error rate {}; scrape http://{}/metrics",
+        args.node_id,
+        args.events_per_sec,
+        args.error_rate,
+        server.local_addr()
+    );
+
+    let start = Instant::now();
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ u64::from(std::process::id()));
+    let mut sent: u64 = 0;
+    let mut errors: u64 = 0;
+    let mut tick = tokio::time::interval(Duration::from_millis(10));
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = tokio::signal::ctrl_c() => break,
+        }
+        let elapsed = start.elapsed();
+        if args.duration.is_some_and(|d| elapsed >= d) {
+            break;
+        }
+        let due = (elapsed.as_secs_f64() * args.events_per_sec) as u64;
+        while sent < due {
+            sent += 1;
+            // An exact share of errors, spread evenly, keeps the demo's ratio predictable.
+            let errors_due = (sent as f64 * args.error_rate) as u64;
+            let is_error = errors < errors_due;
+            if is_error {
+                errors += 1;
+            }
+            emit(&mut rng, is_error);
+        }
+    }
+    println!("sent {sent} events ({errors} errors)");
+    let _ = server.shutdown();
+}

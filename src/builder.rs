@@ -1,0 +1,246 @@
+//! The builder: plain settings and their validation; no I/O, no global state.
+
+use std::sync::Arc;
+
+use crate::counters::Shared;
+use crate::labels::{validate_label_name, LEVEL_NAMES};
+use crate::{Error, LogMetricsHandle, LogMetricsLayer};
+
+/// Default for [`LogMetricsBuilder::max_events_per_service`].
+pub const DEFAULT_MAX_EVENTS_PER_SERVICE: usize = 256;
+/// Default for [`LogMetricsBuilder::max_services`].
+pub const DEFAULT_MAX_SERVICES: usize = 64;
+/// Default for [`LogMetricsBuilder::max_label_len`].
+pub const DEFAULT_MAX_LABEL_LEN: usize = 128;
+/// Largest accepted [`LogMetricsBuilder::max_label_len`].
+pub const MAX_LABEL_LEN_LIMIT: usize = 4096;
+/// Largest accepted [`LogMetricsBuilder::max_events_per_service`].
+pub const MAX_EVENTS_PER_SERVICE_LIMIT: usize = 100_000;
+/// Largest accepted [`LogMetricsBuilder::max_services`].
+pub const MAX_SERVICES_LIMIT: usize = 10_000;
+
+/// Entry point: `LogMetrics::builder()` or `LogMetrics::from_config(..)`.
+///
+/// ```
+/// use tracing_subscriber::prelude::*;
+/// let (layer, handle) = robustmq_log_metrics::LogMetrics::builder()
+///     .default_service("mqtt-broker")
+///     .build()?;
+/// let subscriber = tracing_subscriber::registry().with(layer);
+/// tracing::subscriber::with_default(subscriber, || {
+///     tracing::error!(event = "storage_error", "disk full");
+/// });
+/// assert!(handle.render().contains("robustmq_log_events_total"));
+/// # Ok::<(), robustmq_log_metrics::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct LogMetrics;
+
+impl LogMetrics {
+    /// A builder with the defaults documented on each setter.
+    #[must_use]
+    pub fn builder() -> LogMetricsBuilder {
+        LogMetricsBuilder::default()
+    }
+}
+
+/// Settings for the layer and handle. Setters take and return `self`; all
+/// checks happen in [`build`](Self::build), which returns the first problem.
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct LogMetricsBuilder {
+    pub(crate) enabled: bool,
+    pub(crate) default_service: String,
+    pub(crate) targets: Vec<(String, String)>,
+    pub(crate) event_field: String,
+    pub(crate) service_field: String,
+    pub(crate) global_labels: Vec<(String, String)>,
+    pub(crate) max_events_per_service: usize,
+    pub(crate) max_services: usize,
+    pub(crate) max_label_len: usize,
+}
+
+impl Default for LogMetricsBuilder {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            default_service: "robustmq".to_owned(),
+            targets: Vec::new(),
+            event_field: "event".to_owned(),
+            service_field: "service".to_owned(),
+            global_labels: Vec::new(),
+            max_events_per_service: DEFAULT_MAX_EVENTS_PER_SERVICE,
+            max_services: DEFAULT_MAX_SERVICES,
+            max_label_len: DEFAULT_MAX_LABEL_LEN,
+        }
+    }
+}
+
+impl LogMetricsBuilder {
+    /// The `service` of events that have no service field and match no target
+    /// prefix. Default: `"robustmq"`. Must not be empty.
+    pub fn default_service(mut self, service: &str) -> Self {
+        self.default_service = service.to_owned();
+        self
+    }
+
+    /// Events whose target starts with `prefix` get `service`, unless they carry
+    /// their own service field. When several prefixes match, the longest wins;
+    /// matching is a plain string prefix, as in `EnvFilter` directives. Default: none.
+    pub fn service_for_target(mut self, prefix: &str, service: &str) -> Self {
+        self.targets.push((prefix.to_owned(), service.to_owned()));
+        self
+    }
+
+    /// Name of the field whose value becomes the `event` label. Default: `"event"`.
+    pub fn event_field(mut self, name: &str) -> Self {
+        self.event_field = name.to_owned();
+        self
+    }
+
+    /// Name of the field whose value, when present and not empty, becomes the
+    /// `service` label. Default: `"service"`.
+    pub fn service_field(mut self, name: &str) -> Self {
+        self.service_field = name.to_owned();
+        self
+    }
+
+    /// A constant label on every series, e.g. `node_id`. Default: none.
+    /// The name must be a valid Prometheus label name other than `level`,
+    /// `service` and `event`; the value must not be empty.
+    pub fn global_label(mut self, name: &str, value: &str) -> Self {
+        self.global_labels.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// At most this many distinct `event` values per service; later new values
+    /// are counted as `event="overflow"`. Default: 256. Range: 1..=100000.
+    pub fn max_events_per_service(mut self, max: usize) -> Self {
+        self.max_events_per_service = max;
+        self
+    }
+
+    /// At most this many distinct `service` values; events naming further
+    /// services in their service field are counted as `service="overflow"`.
+    /// Default: 64. Range: 1..=10000.
+    pub fn max_services(mut self, max: usize) -> Self {
+        self.max_services = max;
+        self
+    }
+
+    /// Label values longer than this many bytes are cut at the last char
+    /// boundary at or before it. Default: 128. Range: 1..=4096.
+    pub fn max_label_len(mut self, max: usize) -> Self {
+        self.max_label_len = max;
+        self
+    }
+
+    /// When `false`, the layer counts nothing (for a config switch). Default: `true`.
+    pub fn enabled(mut self, enabled: bool) -> Self {
+        self.enabled = enabled;
+        self
+    }
+
+    pub(crate) fn validate(&self) -> Result<(), Error> {
+        fn non_empty(v: &str, what: impl Into<String>, hint: &'static str) -> Result<(), Error> {
+            if v.is_empty() {
+                return Err(Error::EmptyValue {
+                    what: what.into(),
+                    hint,
+                });
+            }
+            Ok(())
+        }
+        fn limit(name: &'static str, value: usize, max: usize) -> Result<(), Error> {
+            if !(1..=max).contains(&value) {
+                return Err(Error::InvalidLimit {
+                    name,
+                    value,
+                    min: 1,
+                    max,
+                });
+            }
+            Ok(())
+        }
+        limit("max_label_len", self.max_label_len, MAX_LABEL_LEN_LIMIT)?;
+        limit(
+            "max_events_per_service",
+            self.max_events_per_service,
+            MAX_EVENTS_PER_SERVICE_LIMIT,
+        )?;
+        limit("max_services", self.max_services, MAX_SERVICES_LIMIT)?;
+        non_empty(
+            &self.default_service,
+            "default service",
+            "set a service name such as \"mqtt-broker\"",
+        )?;
+        non_empty(
+            &self.event_field,
+            "event field name",
+            "use the default \"event\"",
+        )?;
+        non_empty(
+            &self.service_field,
+            "service field name",
+            "use the default \"service\"",
+        )?;
+        for (prefix, service) in &self.targets {
+            non_empty(
+                prefix,
+                format!("target prefix for service {service:?}"),
+                "use default_service for events of every target",
+            )?;
+            non_empty(
+                service,
+                format!("service name for target prefix {prefix:?}"),
+                "give every target prefix a service name",
+            )?;
+        }
+        let mut seen: Vec<&str> = Vec::new();
+        for (name, value) in &self.global_labels {
+            validate_label_name(name)?;
+            if seen.contains(&name.as_str()) {
+                return Err(Error::DuplicateLabel { name: name.clone() });
+            }
+            seen.push(name);
+            non_empty(
+                value,
+                format!("value of global label {name:?}"),
+                "an empty label value means no label in Prometheus; remove the label or give it a value",
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Checks the settings and returns the layer to add to a subscriber and
+    /// the handle that renders the counts. Touches no global state: the
+    /// caller owns both, and the counts live as long as either does.
+    pub fn build(self) -> Result<(LogMetricsLayer, LogMetricsHandle), Error> {
+        self.validate()?;
+        let shared = Arc::new(Shared::new(self, None));
+        Ok((
+            LogMetricsLayer::new(shared.clone()),
+            LogMetricsHandle::new(shared),
+        ))
+    }
+
+    /// Like [`build`](Self::build), and also installs a
+    /// `metrics-exporter-prometheus` recorder as the process-wide `metrics`
+    /// recorder, so the application's own `metrics::counter!` and friends
+    /// appear on the same endpoint after the log families. Fails if a global
+    /// recorder is already installed.
+    pub fn install_recorder(self) -> Result<(LogMetricsLayer, LogMetricsHandle), Error> {
+        self.validate()?;
+        let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+        let prom = recorder.handle();
+        metrics::set_global_recorder(recorder).map_err(|_| Error::RecorderAlreadyInstalled)?;
+        let shared = Arc::new(Shared::new(self, Some(prom)));
+        Ok((
+            LogMetricsLayer::new(shared.clone()),
+            LogMetricsHandle::new(shared),
+        ))
+    }
+}
+
+// Checked here so a change of LEVEL_NAMES cannot silently desync the series arrays.
+const _: () = assert!(LEVEL_NAMES.len() == 5);
