@@ -1,0 +1,79 @@
+//! A single rare error is visible to `increase()` in a real Prometheus,
+//! because a new series is scraped at 0 before its count shows. A control
+//! target whose series is born at 1 shows why this matters: there
+//! `increase()` stays 0.
+
+mod support;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::routing::get;
+use robustmq_log_metrics::LogMetrics;
+use support::{wait_for, Prometheus};
+use tracing::dispatcher::{self, Dispatch};
+use tracing_subscriber::prelude::*;
+
+#[test]
+fn one_single_error_shows_in_increase_over_one_minute() {
+    let (layer, handle) = LogMetrics::builder().default_service("mqtt-broker").build().unwrap();
+    let dispatch = Dispatch::new(tracing_subscriber::registry().with(layer));
+    let server = handle.spawn_server("127.0.0.1:0".parse().unwrap()).unwrap();
+
+    // Control: a counter that appears directly at 1, as a naive exporter does.
+    let born = Arc::new(AtomicBool::new(false));
+    let control = {
+        let born = born.clone();
+        let router = axum::Router::new().route(
+            "/metrics",
+            get(move || {
+                let born = born.load(Ordering::SeqCst);
+                async move {
+                    let mut body = String::from("# TYPE alive gauge\nalive 1\n");
+                    if born {
+                        body.push_str("# TYPE born_at_one_total counter\nborn_at_one_total{event=\"rare\"} 1\n");
+                    }
+                    body
+                }
+            }),
+        );
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+        let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+        let addr = listener.local_addr().unwrap();
+        rt.spawn(async move { axum::serve(listener, router).await });
+        (rt, addr)
+    };
+
+    let config = format!(
+        "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: broker\n    static_configs:\n      - targets: ['{}']\n  - job_name: control\n    static_configs:\n      - targets: ['{}']\n",
+        server.local_addr(),
+        control.1
+    );
+    let prom = Prometheus::start(&config, &[]);
+    // Both targets scraped at least once before the error happens.
+    wait_for("both targets up", Duration::from_secs(30), || {
+        let up = prom.vector("up == 1");
+        (up.len() == 2).then_some(())
+    });
+
+    dispatcher::with_default(&dispatch, || {
+        tracing::error!(event = "rare_failure", "this happens once a week");
+    });
+    born.store(true, Ordering::SeqCst);
+
+    // Wait until Prometheus has the count itself, then look at increase().
+    wait_for("the error counted in prometheus", Duration::from_secs(30), || {
+        let v = prom.vector("robustmq_log_events_total{event=\"rare_failure\"} == 1");
+        let c = prom.vector("born_at_one_total == 1");
+        (v.len() == 1 && c.len() == 1).then_some(())
+    });
+    let inc = prom.vector("increase(robustmq_log_events_total{event=\"rare_failure\"}[1m])");
+    assert_eq!(inc.len(), 1, "{inc:?}");
+    assert!(inc[0].1 > 0.0, "increase() must see the single error: {inc:?}");
+    let control_inc = prom.vector("increase(born_at_one_total[1m])");
+    assert_eq!(control_inc.len(), 1, "{control_inc:?}");
+    assert_eq!(control_inc[0].1, 0.0, "a series born at 1 is invisible to increase()");
+    prom.stop();
+    server.shutdown().unwrap();
+}
