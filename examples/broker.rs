@@ -92,23 +92,57 @@ mod mqtt_broker {
     pub fn normal(r: u64, client: u64) {
         let client_id = format!("client-{client}");
         match r % 10 {
-            0 => tracing::info!(event = "connection_accepted", protocol = "tcp", remote_addr = %format!("10.0.0.{}:5{:04}", client % 250, client % 10000), connection_id = client, "TCP connection accepted"),
-            1 => tracing::info!(event = "user_login", connection_id = client, result = "success", "User login successful"),
-            2 => tracing::warn!(event = "auth_failed", connection_id = client, reason = "bad_password", "Authentication failed"),
-            3 => tracing::info!(event = "topic_subscribed", client_id = %client_id, topic_name = "sensors/+/temp", "Subscribed"),
-            4 => tracing::info!(event = "connection_closed", connection_id = client, "Connection closed"),
+            0 => {
+                tracing::info!(event = "connection_accepted", protocol = "tcp", remote_addr = %format!("10.0.0.{}:5{:04}", client % 250, client % 10000), connection_id = client, "TCP connection accepted")
+            }
+            1 => tracing::info!(
+                event = "user_login",
+                connection_id = client,
+                result = "success",
+                "User login successful"
+            ),
+            2 => tracing::warn!(
+                event = "auth_failed",
+                connection_id = client,
+                reason = "bad_password",
+                "Authentication failed"
+            ),
+            3 => {
+                tracing::info!(event = "topic_subscribed", client_id = %client_id, topic_name = "sensors/+/temp", "Subscribed")
+            }
+            4 => tracing::info!(
+                event = "connection_closed",
+                connection_id = client,
+                "Connection closed"
+            ),
             5 => tracing::debug!(event = "message_delivered", client_id = %client_id, "Delivered"),
             // Legacy lines from before the log standard: counted as event="unstructured".
             6 => tracing::info!("accept tcp connection:{:?}", client),
             7 => tracing::info!("connect [{}] login success", client),
-            _ => tracing::info!(event = "message_published", client_id = %client_id, topic_name = "sensors/1/temp", qos = 1, "Message published"),
+            _ => {
+                tracing::info!(event = "message_published", client_id = %client_id, topic_name = "sensors/1/temp", qos = 1, "Message published")
+            }
         }
     }
     pub fn error(r: u64, client: u64) {
         match r % 3 {
-            0 => tracing::error!(event = "connection_failed", protocol = "tcp", error_type = "accept_failed", error_msg = "connection reset by peer", "Failed to accept TCP connection"),
-            1 => tracing::error!(event = "network_error", connection_id = client, error_msg = "broken pipe", "Network error"),
-            _ => tracing::error!("TCP accept failed to create connection with error message :{:?}", "os error 24"),
+            0 => tracing::error!(
+                event = "connection_failed",
+                protocol = "tcp",
+                error_type = "accept_failed",
+                error_msg = "connection reset by peer",
+                "Failed to accept TCP connection"
+            ),
+            1 => tracing::error!(
+                event = "network_error",
+                connection_id = client,
+                error_msg = "broken pipe",
+                "Network error"
+            ),
+            _ => tracing::error!(
+                "TCP accept failed to create connection with error message :{:?}",
+                "os error 24"
+            ),
         }
     }
 }
@@ -123,20 +157,33 @@ mod placement_center {
         }
     }
     pub fn error(_r: u64) {
-        tracing::error!(event = "raft_append_failed", error_msg = "term mismatch", "Raft append failed");
+        tracing::error!(
+            event = "raft_append_failed",
+            error_msg = "term mismatch",
+            "Raft append failed"
+        );
     }
 }
 
 mod journal_server {
     pub fn normal(r: u64) {
         match r % 3 {
-            0 => tracing::info!(event = "segment_sealed", segment = r % 1000, "Segment sealed"),
+            0 => tracing::info!(
+                event = "segment_sealed",
+                segment = r % 1000,
+                "Segment sealed"
+            ),
             1 => tracing::debug!(event = "shard_created", "Shard created"),
             _ => tracing::info!(event = "message_persisted", "Message persisted"),
         }
     }
     pub fn error(_r: u64) {
-        tracing::error!(event = "storage_error", error_type = "rocksdb_write", error_msg = "No space left on device", "Storage write failed");
+        tracing::error!(
+            event = "storage_error",
+            error_type = "rocksdb_write",
+            error_msg = "No space left on device",
+            "Storage write failed"
+        );
     }
 }
 

@@ -38,7 +38,6 @@ pub struct LogMetrics;
 
 impl LogMetrics {
     /// A builder with the defaults documented on each setter.
-    #[must_use]
     pub fn builder() -> LogMetricsBuilder {
         LogMetricsBuilder::default()
     }

@@ -39,8 +39,10 @@ impl CellRef {
         // SAFETY: the cell lives as long as its `Shared`, which the caller holds.
         let c = unsafe { self.0.as_ref() };
         // Single writer: load + store is exact and avoids a locked instruction.
-        c.count
-            .store(c.count.load(Ordering::Relaxed).wrapping_add(1), Ordering::Relaxed);
+        c.count.store(
+            c.count.load(Ordering::Relaxed).wrapping_add(1),
+            Ordering::Relaxed,
+        );
     }
 
     /// Gives the cell back so another thread can continue its count.
@@ -224,6 +226,7 @@ pub(crate) struct Shared {
     max_services: usize,
     /// Escaped `name="value",` pairs that start every label block.
     global_block: String,
+    #[cfg_attr(not(feature = "prometheus-client"), allow(dead_code))]
     pub(crate) global_labels: Vec<(String, String)>,
     /// Target prefixes, longest first.
     targets: Vec<(Box<str>, Arc<ServiceState>)>,
@@ -251,7 +254,10 @@ impl Shared {
         for (k, v) in &b.global_labels {
             global_block.push_str(k);
             global_block.push_str("=\"");
-            escape_label_value(&mut global_block, crate::labels::truncate(v, b.max_label_len));
+            escape_label_value(
+                &mut global_block,
+                crate::labels::truncate(v, b.max_label_len),
+            );
             global_block.push_str("\",");
         }
         let mut shared = Shared {
@@ -283,7 +289,7 @@ impl Shared {
             .map(|(p, s)| (p.as_str().into(), shared.configured_service(&truncate(s))))
             .collect();
         // Longest prefix first; a stable sort keeps the first of equal prefixes.
-        targets.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+        targets.sort_by_key(|t| std::cmp::Reverse(t.0.len()));
         shared.targets = targets;
         shared
     }
@@ -393,12 +399,23 @@ impl Shared {
         // A callsite whose labels are fixed gets its series now, at 0, so its
         // first event is visible to rate() even before any scrape.
         if !info.is_dynamic() && !info.internal {
-            self.series_in(&info.service, &info.service.unstructured, info.level, UNSTRUCTURED);
+            self.series_in(
+                &info.service,
+                &info.service.unstructured,
+                info.level,
+                UNSTRUCTURED,
+            );
         }
         info
     }
 
-    fn series_in(&self, svc: &ServiceState, slot: &EventSlot, level: usize, event: &str) -> SeriesRef {
+    fn series_in(
+        &self,
+        svc: &ServiceState,
+        slot: &EventSlot,
+        level: usize,
+        event: &str,
+    ) -> SeriesRef {
         *slot.levels[level].get_or_init(|| {
             self.new_series(Family::Events, Some(level), svc.name.clone(), Some(event))
         })
@@ -472,13 +489,11 @@ impl Shared {
             },
         };
         match slot {
-            Some(slot) => {
-                Resolved {
-                    series: self.series_in(&svc, &slot, level, event),
-                    cacheable,
-                    warn: None,
-                }
-            }
+            Some(slot) => Resolved {
+                series: self.series_in(&svc, &slot, level, event),
+                cacheable,
+                warn: None,
+            },
             None => {
                 cacheable = false;
                 svc.overflow_counter.get().add_shared(1);

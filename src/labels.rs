@@ -129,7 +129,9 @@ impl std::hash::Hasher for FxHasher {
     fn write(&mut self, bytes: &[u8]) {
         let mut chunks = bytes.chunks_exact(8);
         for c in &mut chunks {
-            self.add(u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]));
+            self.add(u64::from_le_bytes([
+                c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7],
+            ]));
         }
         let rest = chunks.remainder();
         if !rest.is_empty() {
@@ -202,7 +204,10 @@ mod tests {
         assert!(validate_label_name("_x1").is_ok());
         for bad in ["", "1x", "a-b", "__x", "ü", "a b"] {
             assert!(
-                matches!(validate_label_name(bad), Err(Error::InvalidLabelName { .. })),
+                matches!(
+                    validate_label_name(bad),
+                    Err(Error::InvalidLabelName { .. })
+                ),
                 "{bad:?} should be rejected"
             );
         }
@@ -216,10 +221,25 @@ mod tests {
     fn capped_writer_stops_at_limit() {
         use std::fmt::Write;
         let mut s = String::new();
-        let _ = write!(Capped { out: &mut s, max: 5 }, "{}", "日本語");
-        assert_eq!(s, "日");
+        let _ = write!(
+            Capped {
+                out: &mut s,
+                max: 5
+            },
+            "{:?}",
+            "日本語"
+        );
+        // Debug adds a quote: `"` (1 byte) + `日` (3 bytes) fit in 5, `本` does not.
+        assert_eq!(s, "\"日");
         let mut s = String::new();
-        let _ = write!(Capped { out: &mut s, max: 64 }, "{:?}", 42u64);
+        let _ = write!(
+            Capped {
+                out: &mut s,
+                max: 64
+            },
+            "{:?}",
+            42u64
+        );
         assert_eq!(s, "42");
     }
 }

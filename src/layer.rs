@@ -72,7 +72,10 @@ impl<S: Subscriber> Layer<S> for LogMetricsLayer {
     }
 }
 
-const _: () = assert!(matches!(INTERNAL_TARGET.as_bytes(), b"robustmq_log_metrics::internal"));
+const _: () = assert!(matches!(
+    INTERNAL_TARGET.as_bytes(),
+    b"robustmq_log_metrics::internal"
+));
 
 thread_local! {
     static CACHE: RefCell<ThreadCache> = RefCell::new(ThreadCache::default());
@@ -107,7 +110,9 @@ struct ServiceCache {
 
 impl ServiceCache {
     fn cells(&self) -> impl Iterator<Item = CellRef> + '_ {
-        self.unstructured.into_iter().chain(self.events.values().copied())
+        self.unstructured
+            .into_iter()
+            .chain(self.events.values().copied())
     }
 }
 
@@ -182,7 +187,10 @@ fn grab(
     (g.has_event, has_service)
 }
 
-fn instance<'a>(instances: &'a mut Vec<InstanceCache>, shared: &Arc<Shared>) -> &'a mut InstanceCache {
+fn instance<'a>(
+    instances: &'a mut Vec<InstanceCache>,
+    shared: &Arc<Shared>,
+) -> &'a mut InstanceCache {
     if let Some(i) = instances.iter().position(|i| i.id == shared.id) {
         return &mut instances[i];
     }

@@ -47,6 +47,11 @@
 //! count from the next scrape on: Prometheus ignores the first sample of a
 //! series for `rate()` and `increase()`, so a series born at 1 would hide a
 //! single rare error.
+//!
+//! # Features
+//!
+//! - `prometheus-client`: [`LogMetricsHandle::collector`] exposes the counts as
+//!   a `prometheus_client` collector, for a broker that serves its own registry.
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations, unreachable_pub, rust_2018_idioms)]
 
@@ -57,6 +62,8 @@ mod error;
 mod handle;
 mod labels;
 mod layer;
+#[cfg(feature = "prometheus-client")]
+mod prom_client;
 mod render;
 mod server;
 
@@ -68,5 +75,7 @@ pub use config::LogMetricsConfig;
 pub use error::Error;
 pub use handle::LogMetricsHandle;
 pub use layer::LogMetricsLayer;
+#[cfg(feature = "prometheus-client")]
+pub use prom_client::LogMetricsCollector;
 pub use render::{CONTENT_TYPE, EVENTS_METRIC, OVERFLOW_METRIC};
 pub use server::MetricsServer;

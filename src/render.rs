@@ -16,13 +16,15 @@ pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 /// Every series of `shared`, oldest first, with the value a scrape shows.
 pub(crate) fn snapshot(shared: &Shared) -> Vec<(&Series, u64)> {
-    let mut all = Vec::with_capacity(shared.series_count.load(std::sync::atomic::Ordering::Relaxed));
+    let mut all = Vec::with_capacity(
+        shared
+            .series_count
+            .load(std::sync::atomic::Ordering::Relaxed),
+    );
     shared.for_each_series(|s| all.push(s));
     // The list is newest first; oldest first keeps a stable, readable order.
     all.reverse();
-    all.into_iter()
-        .map(|s| (s, s.scrape_value()))
-        .collect()
+    all.into_iter().map(|s| (s, s.scrape_value())).collect()
 }
 
 fn push_u64(out: &mut String, mut v: u64) {

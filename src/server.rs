@@ -63,7 +63,9 @@ impl LogMetricsHandle {
     /// [`MetricsServer::shutdown`] or by dropping the returned value.
     pub fn spawn_server(&self, addr: SocketAddr) -> Result<MetricsServer, Error> {
         let listener = bind(addr)?;
-        let local = listener.local_addr().map_err(|source| Error::Bind { addr, source })?;
+        let local = listener
+            .local_addr()
+            .map_err(|source| Error::Bind { addr, source })?;
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let router = self.router();
         let thread = std::thread::Builder::new()
@@ -77,10 +79,12 @@ impl LogMetricsHandle {
                         source,
                     })?;
                 rt.block_on(async move {
-                    let listener = tokio::net::TcpListener::from_std(listener)
-                        .map_err(|source| Error::Serve {
-                            addr: local,
-                            source,
+                    let listener =
+                        tokio::net::TcpListener::from_std(listener).map_err(|source| {
+                            Error::Serve {
+                                addr: local,
+                                source,
+                            }
                         })?;
                     axum::serve(listener, router)
                         .with_graceful_shutdown(async move {

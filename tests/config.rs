@@ -40,7 +40,10 @@ fn a_full_section_is_read_and_used() {
     tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
         tracing::info!(target: "app::mqtt::x", event = "connection_accepted", "x");
     });
-    assert_eq!(handle.count("info", "mqtt-broker", "connection_accepted"), Some(1));
+    assert_eq!(
+        handle.count("info", "mqtt-broker", "connection_accepted"),
+        Some(1)
+    );
     assert!(handle.render().contains("node_id=\"3\""));
 }
 
@@ -55,7 +58,10 @@ fn a_missing_section_gives_the_defaults() {
 fn bad_toml_is_a_parse_error() {
     let e = err_of("[log_metrics\nlisten = ");
     assert!(matches!(e, Error::ConfigParse { .. }), "{e:?}");
-    assert!(e.to_string().contains("invalid log_metrics configuration"), "{e}");
+    assert!(
+        e.to_string().contains("invalid log_metrics configuration"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -74,7 +80,10 @@ fn a_wrong_type_is_named() {
 #[test]
 fn an_invalid_global_label_name_is_named() {
     let e = err_of("[log_metrics.global_labels]\n\"node-id\" = \"1\"\n");
-    assert!(matches!(e, Error::InvalidLabelName { ref name, .. } if name == "node-id"), "{e:?}");
+    assert!(
+        matches!(e, Error::InvalidLabelName { ref name, .. } if name == "node-id"),
+        "{e:?}"
+    );
     assert!(e.to_string().contains("node-id"), "{e}");
     let e = err_of("[log_metrics.global_labels]\nlevel = \"1\"\n");
     assert!(matches!(e, Error::ReservedLabelName { .. }), "{e:?}");
@@ -98,7 +107,16 @@ fn bad_listen_and_path_and_limits_are_named() {
     let e = err_of("[log_metrics]\npath = \"metrics\"\n");
     assert!(e.to_string().contains("log_metrics.path"), "{e}");
     let e = err_of("[log_metrics]\nmax_events_per_service = 0\n");
-    assert!(matches!(e, Error::InvalidLimit { name: "max_events_per_service", .. }), "{e:?}");
+    assert!(
+        matches!(
+            e,
+            Error::InvalidLimit {
+                name: "max_events_per_service",
+                ..
+            }
+        ),
+        "{e:?}"
+    );
     let e = err_of("[log_metrics]\nmax_label_len = 100000\n");
     assert!(e.to_string().contains("max_label_len"), "{e}");
 }
@@ -109,9 +127,15 @@ fn a_port_in_use_is_a_bind_error_naming_the_address() {
     let addr = taken.local_addr().unwrap();
     let (_layer, handle) = LogMetrics::builder().build().unwrap();
     let e = handle.spawn_server(addr).unwrap_err();
-    assert!(matches!(e, Error::Bind { addr: a, .. } if a == addr), "{e:?}");
+    assert!(
+        matches!(e, Error::Bind { addr: a, .. } if a == addr),
+        "{e:?}"
+    );
     assert!(e.to_string().contains(&addr.to_string()), "{e}");
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let e = rt
         .block_on(handle.serve_with_shutdown(addr, async {}))
         .unwrap_err();
@@ -120,9 +144,16 @@ fn a_port_in_use_is_a_bind_error_naming_the_address() {
 
 #[test]
 fn builder_errors_are_typed() {
-    let e = LogMetrics::builder().global_label("a", "1").global_label("a", "2").build().unwrap_err();
+    let e = LogMetrics::builder()
+        .global_label("a", "1")
+        .global_label("a", "2")
+        .build()
+        .unwrap_err();
     assert!(matches!(e, Error::DuplicateLabel { .. }), "{e:?}");
-    let e = LogMetrics::builder().service_for_target("", "x").build().unwrap_err();
+    let e = LogMetrics::builder()
+        .service_for_target("", "x")
+        .build()
+        .unwrap_err();
     assert!(matches!(e, Error::EmptyValue { .. }), "{e:?}");
     let e = LogMetrics::builder().event_field("").build().unwrap_err();
     assert!(matches!(e, Error::EmptyValue { .. }), "{e:?}");

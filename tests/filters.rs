@@ -94,14 +94,13 @@ fn fits_robustmq_init_as_a_boxed_layer_in_a_vec() {
     // The shape of RobustMQ's init_tracing_subscriber_with_config.
     let (layer, handle) = LogMetrics::builder().build().unwrap();
     let out = Captured::default();
-    let mut layers: Vec<Box<dyn Layer<Registry> + Send + Sync>> = Vec::new();
-    layers.push(
+    let layers: Vec<Box<dyn Layer<Registry> + Send + Sync>> = vec![
         tracing_subscriber::fmt::layer()
             .with_writer(out.clone())
             .with_filter(LevelFilter::INFO)
             .boxed(),
-    );
-    layers.push(Box::new(layer));
+        Box::new(layer),
+    ];
     tracing::subscriber::with_default(tracing_subscriber::registry().with(layers), log_three);
     assert!(out.text().contains("INFO-LINE"));
     assert_eq!(levels_counted(&handle), ["error", "info", "warn"]);

@@ -17,7 +17,10 @@ use tracing_subscriber::prelude::*;
 
 #[test]
 fn one_single_error_shows_in_increase_over_one_minute() {
-    let (layer, handle) = LogMetrics::builder().default_service("mqtt-broker").build().unwrap();
+    let (layer, handle) = LogMetrics::builder()
+        .default_service("mqtt-broker")
+        .build()
+        .unwrap();
     let dispatch = Dispatch::new(tracing_subscriber::registry().with(layer));
     let server = handle.spawn_server("127.0.0.1:0".parse().unwrap()).unwrap();
 
@@ -38,8 +41,14 @@ fn one_single_error_shows_in_increase_over_one_minute() {
                 }
             }),
         );
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-        let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let listener = rt
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
         let addr = listener.local_addr().unwrap();
         rt.spawn(async move { axum::serve(listener, router).await });
         (rt, addr)
@@ -62,18 +71,29 @@ fn one_single_error_shows_in_increase_over_one_minute() {
     });
     born.store(true, Ordering::SeqCst);
 
-    // Wait until Prometheus has the count itself, then look at increase().
-    wait_for("the error counted in prometheus", Duration::from_secs(30), || {
-        let v = prom.vector("robustmq_log_events_total{event=\"rare_failure\"} == 1");
-        let c = prom.vector("born_at_one_total == 1");
-        (v.len() == 1 && c.len() == 1).then_some(())
-    });
+    // Wait until Prometheus holds the count itself and, for the control, two
+    // samples (increase() needs two), then look at increase().
+    wait_for(
+        "the error counted in prometheus",
+        Duration::from_secs(30),
+        || {
+            let v = prom.vector("robustmq_log_events_total{event=\"rare_failure\"} == 1");
+            let c = prom.vector("count_over_time(born_at_one_total[1m]) >= 2");
+            (v.len() == 1 && c.len() == 1).then_some(())
+        },
+    );
     let inc = prom.vector("increase(robustmq_log_events_total{event=\"rare_failure\"}[1m])");
     assert_eq!(inc.len(), 1, "{inc:?}");
-    assert!(inc[0].1 > 0.0, "increase() must see the single error: {inc:?}");
+    assert!(
+        inc[0].1 > 0.0,
+        "increase() must see the single error: {inc:?}"
+    );
     let control_inc = prom.vector("increase(born_at_one_total[1m])");
     assert_eq!(control_inc.len(), 1, "{control_inc:?}");
-    assert_eq!(control_inc[0].1, 0.0, "a series born at 1 is invisible to increase()");
+    assert_eq!(
+        control_inc[0].1, 0.0,
+        "a series born at 1 is invisible to increase()"
+    );
     prom.stop();
     server.shutdown().unwrap();
 }

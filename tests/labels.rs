@@ -86,7 +86,12 @@ fn custom_event_field_name() {
     let counts = counts_after(LogMetrics::builder().event_field("action"), || {
         tracing::info!(action = "user_login", event = "ignored", "x");
     });
-    assert_eq!(counts, [(k("info", "robustmq", "user_login"), 1)].into_iter().collect());
+    assert_eq!(
+        counts,
+        [(k("info", "robustmq", "user_login"), 1)]
+            .into_iter()
+            .collect()
+    );
 }
 
 #[test]
@@ -114,7 +119,11 @@ fn odd_label_values_round_trip_exactly_through_the_reference_parser() {
     });
     let counts = nonzero(&handle);
     for v in &values {
-        let want = if v.len() > 128 { &long[..128] } else { v.as_str() };
+        let want = if v.len() > 128 {
+            &long[..128]
+        } else {
+            v.as_str()
+        };
         assert_eq!(
             counts.get(&k("warn", "robustmq", want)),
             Some(&1),
@@ -159,7 +168,11 @@ fn non_string_values_become_their_text() {
         tracing::info!(event = 9u64, service = 5u64, "numeric service");
     });
     for e in ["42", "-7", "true", "1.5", "code_3", "Code(4)"] {
-        assert_eq!(counts.get(&k("info", "robustmq", e)), Some(&1), "{e}: {counts:?}");
+        assert_eq!(
+            counts.get(&k("info", "robustmq", e)),
+            Some(&1),
+            "{e}: {counts:?}"
+        );
     }
     assert_eq!(counts.get(&k("info", "5", "9")), Some(&1));
 }
@@ -173,7 +186,12 @@ fn events_inside_spans_are_counted_once() {
         let _i = inner.enter();
         tracing::error!(event = "in_span", "x");
     });
-    assert_eq!(counts, [(k("error", "robustmq", "in_span"), 1)].into_iter().collect());
+    assert_eq!(
+        counts,
+        [(k("error", "robustmq", "in_span"), 1)]
+            .into_iter()
+            .collect()
+    );
 }
 
 #[test]
@@ -213,6 +231,10 @@ fn metrics_exporter_prometheus_escaping_is_lossy_which_is_why_we_render_ourselve
         metrics::counter!("canary_total", "event" => "a\\\\b").increment(1);
     });
     let samples = parse(&handle.render());
-    let got = &samples.iter().find(|s| s.name == "canary_total").unwrap().labels["event"];
+    let got = &samples
+        .iter()
+        .find(|s| s.name == "canary_total")
+        .unwrap()
+        .labels["event"];
     assert_ne!(got, "a\\\\b", "exporter now escapes correctly");
 }

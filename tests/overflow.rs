@@ -49,14 +49,21 @@ fn new_event_names_past_the_cap_go_to_overflow_and_no_count_is_lost() {
     assert!(overflowed >= 2 * per_thread - 3 * (per_thread / 10 + 1));
     let overflow_total = samples
         .iter()
-        .find(|s| s.name == "robustmq_log_label_overflow_total" && s.labels["service"] == "robustmq")
+        .find(|s| {
+            s.name == "robustmq_log_label_overflow_total" && s.labels["service"] == "robustmq"
+        })
         .unwrap()
         .value as u64;
     assert_eq!(overflow_total, overflowed);
-    assert_eq!(counts[&("error".into(), "other-svc".into(), "fine".into())], 2 * per_thread);
+    assert_eq!(
+        counts[&("error".into(), "other-svc".into(), "fine".into())],
+        2 * per_thread
+    );
     let other_overflow = samples
         .iter()
-        .find(|s| s.name == "robustmq_log_label_overflow_total" && s.labels["service"] == "other-svc")
+        .find(|s| {
+            s.name == "robustmq_log_label_overflow_total" && s.labels["service"] == "other-svc"
+        })
         .unwrap();
     assert_eq!(other_overflow.value, 0.0);
     assert_eq!(handle.total_events(), 4 * per_thread);
@@ -86,7 +93,10 @@ fn service_names_past_the_cap_go_to_the_overflow_service() {
 
 #[test]
 fn a_single_thread_sees_the_same_cap() {
-    let (layer, handle) = LogMetrics::builder().max_events_per_service(1).build().unwrap();
+    let (layer, handle) = LogMetrics::builder()
+        .max_events_per_service(1)
+        .build()
+        .unwrap();
     tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
         tracing::info!(event = "first", "x");
         tracing::info!(event = "second", "x");

@@ -11,13 +11,19 @@ struct Seen(Arc<Mutex<Vec<String>>>);
 
 impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Seen {
     fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
-        self.0.lock().unwrap().push(event.metadata().target().to_owned());
+        self.0
+            .lock()
+            .unwrap()
+            .push(event.metadata().target().to_owned());
     }
 }
 
 #[test]
 fn one_warning_per_service_and_it_is_not_counted() {
-    let (layer, handle) = LogMetrics::builder().max_events_per_service(2).build().unwrap();
+    let (layer, handle) = LogMetrics::builder()
+        .max_events_per_service(2)
+        .build()
+        .unwrap();
     let seen = Seen::default();
     tracing_subscriber::registry()
         .with(layer)

@@ -4,8 +4,8 @@
 mod support;
 
 use std::collections::BTreeMap;
-use std::process::{Command, Stdio};
 use std::io::Write;
+use std::process::{Command, Stdio};
 
 use robustmq_log_metrics::LogMetrics;
 use support::{event_counts, get, parse};
@@ -62,7 +62,10 @@ fn scrape_over_http_gives_exact_counts_for_every_label_set() {
     want.insert(key("error", "mqtt-broker", "connection_failed"), n);
     want.insert(key("warn", "placement-center", "node_unreachable"), n);
     want.insert(key("info", "robustmq", "unstructured"), n);
-    want.insert(key("error", "journal-server", "storage_error"), threads * rounds.div_ceil(2));
+    want.insert(
+        key("error", "journal-server", "storage_error"),
+        threads * rounds.div_ceil(2),
+    );
     want.insert(key("debug", "mqtt-broker", "rpc_sent"), n);
 
     // First scrape: every series is new, so every one is shown at 0.
@@ -73,13 +76,23 @@ fn scrape_over_http_gives_exact_counts_for_every_label_set() {
         Some("text/plain; version=0.0.4; charset=utf-8")
     );
     let first = event_counts(&parse(&first.text()));
-    assert_eq!(first.keys().collect::<Vec<_>>(), want.keys().collect::<Vec<_>>());
-    assert!(first.values().all(|v| *v == 0), "first scrape must show 0: {first:?}");
+    assert_eq!(
+        first.keys().collect::<Vec<_>>(),
+        want.keys().collect::<Vec<_>>()
+    );
+    assert!(
+        first.values().all(|v| *v == 0),
+        "first scrape must show 0: {first:?}"
+    );
 
     let second = parse(&get(server.local_addr(), "/metrics").text());
     assert_eq!(event_counts(&second), want);
     for s in &second {
-        assert_eq!(s.labels.get("node_id").map(String::as_str), Some("7"), "{s:?}");
+        assert_eq!(
+            s.labels.get("node_id").map(String::as_str),
+            Some("7"),
+            "{s:?}"
+        );
         assert_eq!(s.kind, "counter");
         assert!(!s.help.is_empty());
     }
@@ -89,8 +102,17 @@ fn scrape_over_http_gives_exact_counts_for_every_label_set() {
         .filter(|s| s.name == "robustmq_log_label_overflow_total")
         .map(|s| (s.labels["service"].clone(), s.value))
         .collect();
-    for svc in ["robustmq", "mqtt-broker", "placement-center", "journal-server"] {
-        assert_eq!(overflow.get(svc), Some(&0.0), "overflow counter of {svc}: {overflow:?}");
+    for svc in [
+        "robustmq",
+        "mqtt-broker",
+        "placement-center",
+        "journal-server",
+    ] {
+        assert_eq!(
+            overflow.get(svc),
+            Some(&0.0),
+            "overflow counter of {svc}: {overflow:?}"
+        );
     }
     assert_eq!(handle.total_events(), want.values().sum::<u64>());
     server.shutdown().unwrap();
@@ -115,7 +137,12 @@ fn promtool_check_metrics_finds_nothing_on_a_live_scrape() {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
         let out = child.wait_with_output().unwrap();
         assert!(
             out.status.success() && out.stdout.is_empty() && out.stderr.is_empty(),
@@ -137,7 +164,10 @@ fn router_answers_head_rejects_other_methods_and_paths() {
     assert_eq!(head.status, 200);
     let post = support::http(addr, "POST", "/metrics", &[("Content-Length", "0")]).unwrap();
     assert_eq!(post.status, 405);
-    assert!(post.header("allow").unwrap_or("").contains("GET"), "{post:?}");
+    assert!(
+        post.header("allow").unwrap_or("").contains("GET"),
+        "{post:?}"
+    );
     assert_eq!(get(addr, "/other").status, 404);
     server.shutdown().unwrap();
 }

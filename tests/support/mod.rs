@@ -45,7 +45,12 @@ impl Response {
 }
 
 /// One HTTP/1.1 request over a fresh connection (`Connection: close`).
-pub fn http(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)]) -> std::io::Result<Response> {
+pub fn http(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> std::io::Result<Response> {
     let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
     s.set_read_timeout(Some(Duration::from_secs(30)))?;
     let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
@@ -87,7 +92,10 @@ fn parse_response(raw: &[u8], head: bool) -> std::io::Result<Response> {
         let mut out = Vec::new();
         let mut p = rest;
         loop {
-            let nl = p.windows(2).position(|w| w == b"\r\n").ok_or_else(|| bad("chunk size"))?;
+            let nl = p
+                .windows(2)
+                .position(|w| w == b"\r\n")
+                .ok_or_else(|| bad("chunk size"))?;
             let size_text = std::str::from_utf8(&p[..nl]).map_err(|_| bad("chunk size"))?;
             let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16)
                 .map_err(|_| bad("chunk size"))?;
@@ -102,7 +110,11 @@ fn parse_response(raw: &[u8], head: bool) -> std::io::Result<Response> {
     } else {
         rest.to_vec()
     };
-    Ok(Response { status, headers, body })
+    Ok(Response {
+        status,
+        headers,
+        body,
+    })
 }
 
 pub fn get(addr: SocketAddr, path: &str) -> Response {
@@ -176,7 +188,9 @@ pub fn event_counts(samples: &[Sample]) -> BTreeMap<(String, String, String), u6
 }
 
 pub fn support_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("support")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("support")
 }
 
 pub fn repo_dir() -> PathBuf {
@@ -277,7 +291,9 @@ pub fn start_broker(args: &[&str]) -> (ChildGuard, SocketAddr) {
     let mut guard = ChildGuard::spawn("demo broker", &mut cmd);
     wait_for("demo broker /metrics", Duration::from_secs(30), || {
         guard.assert_running();
-        http(addr, "GET", "/metrics", &[]).ok().filter(|r| r.status == 200)
+        http(addr, "GET", "/metrics", &[])
+            .ok()
+            .filter(|r| r.status == 200)
     });
     (guard, addr)
 }
@@ -287,7 +303,9 @@ pub fn urlencode(s: &str) -> String {
     let mut out = String::new();
     for b in s.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }
@@ -314,7 +332,10 @@ impl Prometheus {
         let log = std::fs::File::create(dir.path().join("prometheus.log")).expect("log");
         let mut cmd = Command::new(bin);
         cmd.arg(format!("--config.file={}", cfg.display()))
-            .arg(format!("--storage.tsdb.path={}", dir.path().join("data").display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.path().join("data").display()
+            ))
             .arg(format!("--web.listen-address={addr}"))
             .args(extra_args)
             .stdout(Stdio::null())
@@ -322,10 +343,13 @@ impl Prometheus {
         let mut guard = ChildGuard::spawn("prometheus", &mut cmd);
         let p = wait_for("prometheus /-/ready", Duration::from_secs(30), || {
             if let Ok(Some(status)) = guard.child.try_wait() {
-                let log = std::fs::read_to_string(dir.path().join("prometheus.log")).unwrap_or_default();
+                let log =
+                    std::fs::read_to_string(dir.path().join("prometheus.log")).unwrap_or_default();
                 panic!("prometheus exited early with {status}:\n{log}");
             }
-            http(addr, "GET", "/-/ready", &[]).ok().filter(|r| r.status == 200)
+            http(addr, "GET", "/-/ready", &[])
+                .ok()
+                .filter(|r| r.status == 200)
         });
         drop(p);
         Prometheus { addr, dir, guard }
@@ -356,7 +380,11 @@ impl Prometheus {
             .iter()
             .map(|r| {
                 let labels = serde_json::from_value(r["metric"].clone()).unwrap_or_default();
-                let v = r["value"][1].as_str().unwrap_or("NaN").parse().unwrap_or(f64::NAN);
+                let v = r["value"][1]
+                    .as_str()
+                    .unwrap_or("NaN")
+                    .parse()
+                    .unwrap_or(f64::NAN);
                 (labels, v)
             })
             .collect()

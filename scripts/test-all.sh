@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Runs every test on a fresh Debian machine: installs the real tools the tests
+# use (prometheus + promtool, the Python reference parser, Grafana's schema
+# tooling), then the whole cargo test suite with every feature.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ "$(id -u)" = 0 ]; then
+  bash .ci/install-tools
+else
+  sudo bash .ci/install-tools
+fi
+cargo test --all-features --all-targets
+cargo test --all-features --doc

@@ -1,0 +1,86 @@
+//! The counts as a `prometheus_client` collector (feature `prometheus-client`),
+//! for a broker that already serves a `prometheus_client::registry::Registry`.
+
+use std::fmt::Write as _;
+
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{
+    DescriptorEncoder, EncodeLabelValue, LabelValueEncoder, NoLabelSet,
+};
+use prometheus_client::metrics::MetricType;
+
+use crate::counters::Family;
+use crate::render::{snapshot, EVENTS_HELP, OVERFLOW_HELP};
+use crate::LogMetricsHandle;
+
+/// Registers the log families in a `prometheus_client` registry:
+/// `registry.register_collector(Box::new(handle.collector()))`.
+///
+/// Families are named the OpenMetrics way (`robustmq_log_events`, whose
+/// samples the encoder writes as `robustmq_log_events_total`), so the
+/// registry's single `# EOF` stays at the end and no family is duplicated.
+#[derive(Debug, Clone)]
+pub struct LogMetricsCollector {
+    handle: LogMetricsHandle,
+}
+
+impl LogMetricsHandle {
+    /// A `prometheus_client` collector over the same counts.
+    pub fn collector(&self) -> LogMetricsCollector {
+        LogMetricsCollector {
+            handle: self.clone(),
+        }
+    }
+}
+
+/// A label value written escaped: prometheus-client 0.24 writes `&str`
+/// label values verbatim, so a quote or newline would break the exposition.
+struct Escaped<'a>(&'a str);
+
+impl EncodeLabelValue for Escaped<'_> {
+    fn encode(&self, encoder: &mut LabelValueEncoder<'_>) -> Result<(), std::fmt::Error> {
+        let mut out = String::with_capacity(self.0.len());
+        crate::labels::escape_label_value(&mut out, self.0);
+        encoder.write_str(&out)
+    }
+}
+
+impl Collector for LogMetricsCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> Result<(), std::fmt::Error> {
+        let shared = &self.handle.shared;
+        let snap = snapshot(shared);
+        for (family, name, help) in [
+            (Family::Events, "robustmq_log_events", EVENTS_HELP),
+            (
+                Family::Overflow,
+                "robustmq_log_label_overflow",
+                OVERFLOW_HELP,
+            ),
+        ] {
+            let mut metric = encoder.encode_descriptor(name, help, None, MetricType::Counter)?;
+            for (s, v) in snap.iter().filter(|(s, _)| s.family == family) {
+                let mut labels: Vec<(&str, Escaped<'_>)> = shared
+                    .global_labels
+                    .iter()
+                    .map(|(k, v)| {
+                        (
+                            k.as_str(),
+                            Escaped(crate::labels::truncate(v, shared.max_label_len)),
+                        )
+                    })
+                    .collect();
+                if let Some(l) = s.level {
+                    labels.push(("level", Escaped(crate::labels::LEVEL_NAMES[l])));
+                }
+                labels.push(("service", Escaped(&s.service)));
+                if let Some(e) = &s.event {
+                    labels.push(("event", Escaped(e)));
+                }
+                metric
+                    .encode_family(&labels)?
+                    .encode_counter::<NoLabelSet, u64, u64>(v, None)?;
+            }
+        }
+        Ok(())
+    }
+}
