@@ -1,0 +1,131 @@
+//! The rule files load in promtool, their unit tests pass, and every alert
+//! follows the conventions (for, severity, annotations, runbook, tests).
+
+mod support;
+
+use std::process::Command;
+
+use serde_yaml::Value;
+
+fn promtool(args: &[&str]) -> (bool, String) {
+    let out = Command::new(support::tool("promtool"))
+        .args(args)
+        .current_dir(support::repo_dir())
+        .output()
+        .expect("run promtool");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+fn rule_files() -> Vec<String> {
+    let mut files: Vec<String> = std::fs::read_dir(support::repo_dir().join("alerts"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".rules.yml"))
+        .map(|n| format!("alerts/{n}"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty());
+    files
+}
+
+#[test]
+fn promtool_check_rules_passes() {
+    for f in rule_files() {
+        let (ok, text) = promtool(&["check", "rules", &f]);
+        assert!(ok, "promtool check rules {f}:\n{text}");
+    }
+}
+
+#[test]
+fn promtool_unit_tests_pass() {
+    let dir = support::repo_dir().join("alerts/tests");
+    let mut n = 0;
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "yml") {
+            let (ok, text) = promtool(&["test", "rules", p.to_str().unwrap()]);
+            assert!(ok, "promtool test rules {}:\n{text}", p.display());
+            n += 1;
+        }
+    }
+    assert!(n > 0, "no promtool test files");
+}
+
+#[test]
+fn every_alert_has_conventions_a_runbook_and_fire_and_silence_tests() {
+    let runbooks = std::fs::read_to_string(support::repo_dir().join("docs/runbooks.md")).unwrap();
+    let tests_text: Vec<Value> = std::fs::read_dir(support::repo_dir().join("alerts/tests"))
+        .unwrap()
+        .map(|e| {
+            serde_yaml::from_str(&std::fs::read_to_string(e.unwrap().path()).unwrap()).unwrap()
+        })
+        .collect();
+    let mut alert_tests: Vec<(String, bool)> = Vec::new();
+    for t in &tests_text {
+        for case in t["tests"].as_sequence().unwrap() {
+            for a in case["alert_rule_test"].as_sequence().into_iter().flatten() {
+                let fires = a["exp_alerts"].as_sequence().is_some_and(|s| !s.is_empty());
+                alert_tests.push((a["alertname"].as_str().unwrap().to_owned(), fires));
+            }
+        }
+    }
+    let mut alerts = 0;
+    for f in rule_files() {
+        let doc: Value =
+            serde_yaml::from_str(&std::fs::read_to_string(support::repo_dir().join(&f)).unwrap())
+                .unwrap();
+        for group in doc["groups"].as_sequence().unwrap() {
+            let gname = group["name"].as_str().unwrap();
+            assert!(gname.starts_with("robustmq-logs."), "group {gname}");
+            for rule in group["rules"].as_sequence().unwrap() {
+                if let Some(record) = rule["record"].as_str() {
+                    assert_eq!(
+                        record.split(':').count(),
+                        3,
+                        "{record} is not level:metric:operations"
+                    );
+                    continue;
+                }
+                let name = rule["alert"].as_str().unwrap();
+                alerts += 1;
+                assert!(name.starts_with("RobustMQ"), "{name}");
+                assert!(rule["for"].as_str().is_some(), "{name} has no `for`");
+                let sev = rule["labels"]["severity"].as_str().unwrap_or("");
+                assert!(
+                    ["critical", "warning", "info"].contains(&sev),
+                    "{name} severity {sev:?}"
+                );
+                for key in ["summary", "description", "runbook_url"] {
+                    assert!(
+                        rule["annotations"][key].as_str().is_some(),
+                        "{name} lacks {key}"
+                    );
+                }
+                let anchor = name.to_lowercase();
+                assert_eq!(
+                    rule["annotations"]["runbook_url"].as_str().unwrap(),
+                    format!("docs/runbooks.md#{anchor}")
+                );
+                assert!(
+                    runbooks.contains(&format!("## {name}\n")),
+                    "no runbook section for {name}"
+                );
+                assert!(
+                    alert_tests.iter().any(|(a, fires)| a == name && *fires),
+                    "{name} has no test where it fires"
+                );
+                assert!(
+                    alert_tests.iter().any(|(a, fires)| a == name && !*fires),
+                    "{name} has no test where it stays silent"
+                );
+            }
+        }
+    }
+    assert!(alerts >= 4);
+}
