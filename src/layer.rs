@@ -4,7 +4,6 @@ use std::cell::RefCell;
 use std::fmt::{self, Write as _};
 use std::sync::{Arc, Weak};
 
-use tracing_core::callsite::Identifier;
 use tracing_core::field::{Field, Visit};
 use tracing_core::{Event, Interest, Metadata, Subscriber};
 use tracing_subscriber::layer::{Context, Layer};
@@ -93,17 +92,42 @@ struct ThreadCache {
 struct InstanceCache {
     id: u64,
     shared: Weak<Shared>,
-    callsites: FxMap<Identifier, CallsiteCache>,
+    /// Keyed by the address of the callsite's `&'static Metadata`: unique per
+    /// callsite and one word to hash, unlike the fat `Identifier`.
+    callsites: FxMap<usize, CallsiteCache>,
 }
 
 struct CallsiteCache {
     info: Arc<CallsiteInfo>,
     default: ServiceCache,
     services: FxMap<Box<str>, ServiceCache>,
+    /// The last (service, event) values this callsite counted, so a repeated
+    /// value costs a comparison instead of a copy and a hash lookup.
+    memo: Option<Memo>,
+}
+
+/// Points at keys of the `CallsiteCache` maps: a key's heap string never
+/// moves (entries are never removed; rehashing moves the `Box`, not its
+/// contents) and lives as long as the `CallsiteCache` that holds the memo.
+#[derive(Clone, Copy)]
+struct Memo {
+    event: *const str,
+    /// `None`: the event had no (non-empty) service field.
+    service: Option<*const str>,
+    cell: CellRef,
+}
+
+impl Memo {
+    fn strs<'a>(&self) -> (&'a str, Option<&'a str>) {
+        // SAFETY: see `Memo`; callers use the strings only while the cache lives.
+        unsafe { (&*self.event, self.service.map(|s| &*s)) }
+    }
 }
 
 #[derive(Default)]
 struct ServiceCache {
+    /// This cache's own key in `CallsiteCache::services` (see `Memo`).
+    key: Option<*const str>,
     unstructured: Option<CellRef>,
     events: FxMap<Box<str>, CellRef>,
 }
@@ -116,25 +140,38 @@ impl ServiceCache {
     }
 }
 
-/// Copies the event and service field values, capped, into reused buffers.
+/// Copies the event and service field values, capped, into reused buffers,
+/// unless they equal the memo's.
 struct Grab<'a> {
     event_idx: Option<usize>,
     service_idx: Option<usize>,
     event: &'a mut String,
     service: &'a mut String,
+    max: usize,
+    memo_event: Option<&'a str>,
+    memo_service: Option<&'a str>,
+    found: Grabbed,
+}
+
+/// What `grab` found.
+#[derive(Default, Clone, Copy)]
+struct Grabbed {
     has_event: bool,
     has_service: bool,
-    max: usize,
+    /// The event value equals the memo's and is not in the event buffer.
+    event_hit: bool,
+    /// The service value equals the memo's and is not in the service buffer.
+    service_hit: bool,
 }
 
 impl Grab<'_> {
     fn slot(&mut self, field: &Field) -> Option<&mut String> {
         let i = Some(field.index());
         if i == self.event_idx {
-            self.has_event = true;
+            self.found.has_event = true;
             Some(self.event)
         } else if i == self.service_idx {
-            self.has_service = true;
+            self.found.has_service = true;
             Some(self.service)
         } else {
             None
@@ -144,6 +181,17 @@ impl Grab<'_> {
 
 impl Visit for Grab<'_> {
     fn record_str(&mut self, field: &Field, value: &str) {
+        let i = Some(field.index());
+        if i == self.event_idx && self.memo_event == Some(value) {
+            self.found.has_event = true;
+            self.found.event_hit = true;
+            return;
+        }
+        if i == self.service_idx && self.memo_service == Some(value) {
+            self.found.has_service = true;
+            self.found.service_hit = true;
+            return;
+        }
         let max = self.max;
         if let Some(buf) = self.slot(field) {
             buf.clear();
@@ -160,31 +208,42 @@ impl Visit for Grab<'_> {
     }
 }
 
-/// Reads the two label fields of `event` into `event_buf` / `service_buf`.
-/// Returns (event value present, non-empty service value present).
+/// Reads the label fields of `event`; see `Grab`.
 fn grab(
     info: &CallsiteInfo,
     shared: &Shared,
     event: &Event<'_>,
     event_buf: &mut String,
     service_buf: &mut String,
-) -> (bool, bool) {
+    memo: Option<Memo>,
+) -> Grabbed {
     if !info.is_dynamic() {
-        return (false, false);
+        return Grabbed::default();
     }
+    let (memo_event, memo_service) = match memo {
+        Some(m) => {
+            let (e, s) = m.strs();
+            (Some(e), s)
+        }
+        None => (None, None),
+    };
     let mut g = Grab {
         event_idx: info.event_field,
         service_idx: info.service_field,
         event: event_buf,
         service: service_buf,
-        has_event: false,
-        has_service: false,
         max: shared.max_label_len,
+        memo_event,
+        memo_service,
+        found: Grabbed::default(),
     };
     event.record(&mut g);
+    let mut found = g.found;
     // An empty service would be no label at all in Prometheus: fall back to the target's.
-    let has_service = g.has_service && !g.service.is_empty();
-    (g.has_event, has_service)
+    if found.has_service && !found.service_hit && g.service.is_empty() {
+        found.has_service = false;
+    }
+    found
 }
 
 fn instance<'a>(
@@ -215,31 +274,61 @@ impl ThreadCache {
             service: sbuf,
         } = self;
         let inst = instance(instances, shared);
-        let cs = inst
-            .callsites
-            .entry(meta.callsite())
-            .or_insert_with(|| CallsiteCache {
-                info: shared.callsite(meta),
-                default: ServiceCache::default(),
-                services: FxMap::default(),
-            });
+        let key = meta as *const Metadata<'static> as usize;
+        let cs = inst.callsites.entry(key).or_insert_with(|| CallsiteCache {
+            info: shared.callsite(meta),
+            default: ServiceCache::default(),
+            services: FxMap::default(),
+            memo: None,
+        });
         if cs.info.internal {
             return None;
         }
-        let (has_event, has_service) = grab(&cs.info, shared, event, ebuf, sbuf);
+        let g = grab(&cs.info, shared, event, ebuf, sbuf, cs.memo);
+        if let Some(m) = cs.memo {
+            let service_matches = match m.service {
+                Some(_) => g.service_hit,
+                None => !g.has_service,
+            };
+            if g.event_hit && service_matches {
+                m.cell.incr();
+                return None;
+            }
+            // A partial hit left a value out of its buffer: put it back for the lookups.
+            let (e, s) = m.strs();
+            if g.event_hit {
+                ebuf.clear();
+                ebuf.push_str(e);
+            }
+            if g.service_hit {
+                sbuf.clear();
+                sbuf.push_str(s.unwrap_or_default());
+            }
+        }
+        let (has_event, has_service) = (g.has_event, g.has_service);
         let svc_cache = if has_service {
             cs.services.get_mut(sbuf.as_str())
         } else {
             Some(&mut cs.default)
         };
         if let Some(c) = svc_cache {
+            let service_key = c.key;
             let hit = if has_event {
-                c.events.get(ebuf.as_str()).copied()
+                c.events
+                    .get_key_value(ebuf.as_str())
+                    .map(|(k, v)| (Some(&**k as *const str), *v))
             } else {
-                c.unstructured
+                c.unstructured.map(|v| (None, v))
             };
-            if let Some(cell) = hit {
+            if let Some((event_key, cell)) = hit {
                 cell.incr();
+                if let Some(event) = event_key {
+                    cs.memo = Some(Memo {
+                        event,
+                        service: service_key,
+                        cell,
+                    });
+                }
                 return None;
             }
         }
@@ -256,12 +345,26 @@ impl ThreadCache {
         let cell = r.series.get().claim_cell();
         cell.incr();
         let svc_cache = if has_service {
-            cs.services.entry(sbuf.as_str().into()).or_default()
+            let key: Box<str> = sbuf.as_str().into();
+            let ptr = &*key as *const str;
+            let c = cs.services.entry(key).or_default();
+            // An existing entry keeps its original key (the new Box is dropped):
+            // only a new entry takes this pointer.
+            c.key.get_or_insert(ptr);
+            c
         } else {
             &mut cs.default
         };
+        let service_key = svc_cache.key;
         if has_event {
-            svc_cache.events.insert(ebuf.as_str().into(), cell);
+            let key: Box<str> = ebuf.as_str().into();
+            let event = &*key as *const str;
+            svc_cache.events.insert(key, cell);
+            cs.memo = Some(Memo {
+                event,
+                service: service_key,
+                cell,
+            });
         } else {
             svc_cache.unstructured = Some(cell);
         }
@@ -296,11 +399,11 @@ fn count_uncached(shared: &Arc<Shared>, event: &Event<'_>) -> Option<Arc<str>> {
         return None;
     }
     let (mut ebuf, mut sbuf) = (String::new(), String::new());
-    let (has_event, has_service) = grab(&info, shared, event, &mut ebuf, &mut sbuf);
+    let g = grab(&info, shared, event, &mut ebuf, &mut sbuf, None);
     let r = shared.resolve(
         &info,
-        has_service.then_some(sbuf.as_str()),
-        has_event.then_some(ebuf.as_str()),
+        g.has_service.then_some(sbuf.as_str()),
+        g.has_event.then_some(ebuf.as_str()),
     );
     r.series.get().add_shared(1);
     r.warn

@@ -36,13 +36,18 @@ unsafe impl GlobalAlloc for Counting {
 static GLOBAL: Counting = Counting;
 
 #[derive(Debug)]
+#[allow(dead_code)] // read through Debug only
 struct Code(u32);
 
 fn log_all(i: u64) {
     tracing::info!(target: "app::mqtt", event = "connection_accepted", protocol = "tcp", connection_id = i, remote_addr = "10.0.0.1:1883", "accepted");
     tracing::error!(target: "app::journal", event = "storage_error", error_msg = "disk full", "storage");
     tracing::warn!(target: "app::mqtt", "legacy format line {}", i);
-    tracing::info!(service = "placement-center", event = "leader_elected", "own service field");
+    tracing::info!(
+        service = "placement-center",
+        event = "leader_elected",
+        "own service field"
+    );
     tracing::debug!(event = ?Code(7), "debug-formatted event value");
     tracing::info!(event = 42u64, "numeric event value");
     let span = tracing::info_span!("outer", client = i);
@@ -71,8 +76,14 @@ fn a_seen_callsite_and_value_allocates_nothing() {
     let allocs = ALLOCS.load(Ordering::SeqCst);
     // The span (the registry stores span data) allocates nothing either once
     // its slab slot is warm, so the whole loop must be allocation-free.
-    assert_eq!(allocs, 0, "{allocs} allocations in 10,000 rounds of known events");
-    assert_eq!(handle.count("info", "mqtt-broker", "connection_accepted"), Some(10_010));
+    assert_eq!(
+        allocs, 0,
+        "{allocs} allocations in 10,000 rounds of known events"
+    );
+    assert_eq!(
+        handle.count("info", "mqtt-broker", "connection_accepted"),
+        Some(10_010)
+    );
     assert_eq!(handle.count("error", "robustmq", "in_span"), Some(10_010));
     assert_eq!(handle.total_events(), 7 * 10_010);
 }

@@ -238,3 +238,39 @@ fn metrics_exporter_prometheus_escaping_is_lossy_which_is_why_we_render_ourselve
         .labels["event"];
     assert_ne!(got, "a\\\\b", "exporter now escapes correctly");
 }
+
+#[test]
+fn one_callsite_with_changing_values_counts_each_exactly() {
+    // Exercises the per-callsite memo: repeats, alternations, partial matches
+    // (same event, other service and the reverse), and empty services.
+    let (layer, handle) = LogMetrics::builder()
+        .default_service("def")
+        .build()
+        .unwrap();
+    let plan: Vec<(&str, &str)> = vec![
+        ("a", ""),
+        ("a", ""),
+        ("b", ""),
+        ("a", "s1"),
+        ("a", "s1"),
+        ("a", "s2"),
+        ("b", "s2"),
+        ("b", "s2"),
+        ("a", ""),
+        ("b", "s1"),
+        ("a", "s1"),
+    ];
+    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+        for _ in 0..3 {
+            for (event, service) in &plan {
+                tracing::info!(event = *event, service = *service, "x");
+            }
+        }
+    });
+    let mut want = std::collections::BTreeMap::new();
+    for (event, service) in &plan {
+        let service = if service.is_empty() { "def" } else { service };
+        *want.entry(k("info", service, event)).or_insert(0) += 3;
+    }
+    assert_eq!(nonzero(&handle), want);
+}
