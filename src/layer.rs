@@ -77,12 +77,18 @@ const _: () = assert!(matches!(
 ));
 
 thread_local! {
-    static CACHE: RefCell<ThreadCache> = RefCell::new(ThreadCache::default());
+    // A const initializer skips the lazy-init check on every access.
+    static CACHE: RefCell<ThreadCache> = const {
+        RefCell::new(ThreadCache {
+            instances: Vec::new(),
+            event: String::new(),
+            service: String::new(),
+        })
+    };
 }
 
 /// Everything one thread has resolved, so that a known event costs a few hash
 /// lookups and an unshared increment, with no lock and no allocation.
-#[derive(Default)]
 struct ThreadCache {
     instances: Vec<InstanceCache>,
     event: String,
@@ -94,11 +100,19 @@ struct InstanceCache {
     shared: Weak<Shared>,
     /// Keyed by the address of the callsite's `&'static Metadata`: unique per
     /// callsite and one word to hash, unlike the fat `Identifier`.
-    callsites: FxMap<usize, CallsiteCache>,
+    /// Boxed so that `last` can point at one.
+    callsites: FxMap<usize, Box<CallsiteCache>>,
+    /// The callsite of the previous event: a tight loop or a burst from one
+    /// call site skips the hash lookup.
+    last: Option<(usize, std::ptr::NonNull<CallsiteCache>)>,
 }
 
 struct CallsiteCache {
     info: Arc<CallsiteInfo>,
+    /// Copies of `info`'s fields read on every event, to skip the pointer chase.
+    event_idx: Option<usize>,
+    service_idx: Option<usize>,
+    internal: bool,
     default: ServiceCache,
     services: FxMap<Box<str>, ServiceCache>,
     /// The last (service, event) values this callsite counted, so a repeated
@@ -179,15 +193,44 @@ impl Grab<'_> {
     }
 }
 
+/// Byte equality without a call to `memcmp`: label values are short, and the
+/// library call was a fifth of the hot path in `benches/overhead.rs`.
+#[inline(always)]
+fn same(a: Option<&str>, b: &str) -> bool {
+    let Some(a) = a else { return false };
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    if n < 8 {
+        return a == b;
+    }
+    let word = |s: &[u8], i: usize| {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&s[i..i + 8]);
+        u64::from_ne_bytes(w)
+    };
+    let mut i = 0;
+    while i + 8 <= n {
+        if word(a, i) != word(b, i) {
+            return false;
+        }
+        i += 8;
+    }
+    // The last, possibly overlapping, word covers the tail.
+    word(a, n - 8) == word(b, n - 8)
+}
+
 impl Visit for Grab<'_> {
     fn record_str(&mut self, field: &Field, value: &str) {
         let i = Some(field.index());
-        if i == self.event_idx && self.memo_event == Some(value) {
+        if i == self.event_idx && same(self.memo_event, value) {
             self.found.has_event = true;
             self.found.event_hit = true;
             return;
         }
-        if i == self.service_idx && self.memo_service == Some(value) {
+        if i == self.service_idx && same(self.memo_service, value) {
             self.found.has_service = true;
             self.found.service_hit = true;
             return;
@@ -210,14 +253,15 @@ impl Visit for Grab<'_> {
 
 /// Reads the label fields of `event`; see `Grab`.
 fn grab(
-    info: &CallsiteInfo,
+    event_idx: Option<usize>,
+    service_idx: Option<usize>,
     shared: &Shared,
     event: &Event<'_>,
     event_buf: &mut String,
     service_buf: &mut String,
     memo: Option<Memo>,
 ) -> Grabbed {
-    if !info.is_dynamic() {
+    if event_idx.is_none() && service_idx.is_none() {
         return Grabbed::default();
     }
     let (memo_event, memo_service) = match memo {
@@ -228,8 +272,8 @@ fn grab(
         None => (None, None),
     };
     let mut g = Grab {
-        event_idx: info.event_field,
-        service_idx: info.service_field,
+        event_idx,
+        service_idx,
         event: event_buf,
         service: service_buf,
         max: shared.max_label_len,
@@ -259,6 +303,7 @@ fn instance<'a>(
         id: shared.id,
         shared: Arc::downgrade(shared),
         callsites: FxMap::default(),
+        last: None,
     });
     let last = instances.len() - 1;
     &mut instances[last]
@@ -275,16 +320,40 @@ impl ThreadCache {
         } = self;
         let inst = instance(instances, shared);
         let key = meta as *const Metadata<'static> as usize;
-        let cs = inst.callsites.entry(key).or_insert_with(|| CallsiteCache {
-            info: shared.callsite(meta),
-            default: ServiceCache::default(),
-            services: FxMap::default(),
-            memo: None,
-        });
-        if cs.info.internal {
+        let cs: &mut CallsiteCache = match inst.last {
+            // SAFETY: `last` points into a Box owned by `inst.callsites`, which
+            // never removes entries; no other reference to it is alive here.
+            Some((k, ptr)) if k == key => unsafe { &mut *ptr.as_ptr() },
+            _ => {
+                let cs = inst.callsites.entry(key).or_insert_with(|| {
+                    let info = shared.callsite(meta);
+                    Box::new(CallsiteCache {
+                        event_idx: info.event_field,
+                        service_idx: info.service_field,
+                        internal: info.internal,
+                        info,
+                        default: ServiceCache::default(),
+                        services: FxMap::default(),
+                        memo: None,
+                    })
+                });
+                let cs: &mut CallsiteCache = cs;
+                inst.last = Some((key, std::ptr::NonNull::from(&mut *cs)));
+                cs
+            }
+        };
+        if cs.internal {
             return None;
         }
-        let g = grab(&cs.info, shared, event, ebuf, sbuf, cs.memo);
+        let g = grab(
+            cs.event_idx,
+            cs.service_idx,
+            shared,
+            event,
+            ebuf,
+            sbuf,
+            cs.memo,
+        );
         if let Some(m) = cs.memo {
             let service_matches = match m.service {
                 Some(_) => g.service_hit,
@@ -399,7 +468,15 @@ fn count_uncached(shared: &Arc<Shared>, event: &Event<'_>) -> Option<Arc<str>> {
         return None;
     }
     let (mut ebuf, mut sbuf) = (String::new(), String::new());
-    let g = grab(&info, shared, event, &mut ebuf, &mut sbuf, None);
+    let g = grab(
+        info.event_field,
+        info.service_field,
+        shared,
+        event,
+        &mut ebuf,
+        &mut sbuf,
+        None,
+    );
     let r = shared.resolve(
         &info,
         g.has_service.then_some(sbuf.as_str()),
@@ -407,4 +484,33 @@ fn count_uncached(shared: &Arc<Shared>, event: &Event<'_>) -> Option<Arc<str>> {
     );
     r.series.get().add_shared(1);
     r.warn
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same;
+
+    #[test]
+    fn same_matches_slice_equality() {
+        let words = [
+            "",
+            "a",
+            "abcdefg",
+            "abcdefgh",
+            "abcdefgi",
+            "abcdefghi",
+            "abcdefghj",
+            "connection_accepted",
+            "connection_acceptee",
+            "ünïcødé",
+            "日本語日本語",
+            "x".repeat(40).leak(),
+        ];
+        for a in words {
+            assert!(!same(None, a));
+            for b in words {
+                assert_eq!(same(Some(a), b), a == b, "{a:?} vs {b:?}");
+            }
+        }
+    }
 }
