@@ -8,7 +8,7 @@ use serde::Deserialize;
 use crate::builder::{
     LogMetricsBuilder, DEFAULT_MAX_EVENTS_PER_SERVICE, DEFAULT_MAX_LABEL_LEN, DEFAULT_MAX_SERVICES,
 };
-use crate::{Error, LogMetrics};
+use crate::{Auth, Error, LogMetrics, ServerOptions};
 
 /// The `[log_metrics]` section of a broker's TOML configuration.
 ///
@@ -25,6 +25,9 @@ use crate::{Error, LogMetrics};
 /// max_events_per_service = 256
 /// max_services = 64
 /// max_label_len = 128
+/// header_read_timeout_secs = 10
+/// max_concurrent_scrapes = 4
+/// gzip = true
 ///
 /// [log_metrics.services]        # target prefix -> service
 /// "mqtt_broker" = "mqtt-broker"
@@ -32,6 +35,13 @@ use crate::{Error, LogMetrics};
 ///
 /// [log_metrics.global_labels]
 /// node_id = "1"
+///
+/// [log_metrics.auth]            # optional: bearer_token, or username + password
+/// bearer_token = "secret"
+///
+/// # [log_metrics.tls]           # optional, feature `tls`
+/// # cert_path = "/etc/robustmq/metrics.crt"
+/// # key_path = "/etc/robustmq/metrics.key"
 /// ```
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
@@ -60,6 +70,53 @@ pub struct LogMetricsConfig {
     pub max_services: usize,
     /// See [`LogMetricsBuilder::max_label_len`].
     pub max_label_len: usize,
+    /// See [`ServerOptions::header_read_timeout`]. Default 10.
+    pub header_read_timeout_secs: u64,
+    /// See [`ServerOptions::max_concurrent_scrapes`]. Default 4.
+    pub max_concurrent_scrapes: usize,
+    /// See [`ServerOptions::gzip`]. Default `true`.
+    pub gzip: bool,
+    /// `[log_metrics.auth]`: `bearer_token`, or `username` and `password`.
+    pub auth: Option<AuthConfig>,
+    /// `[log_metrics.tls]`: `cert_path` and `key_path` (feature `tls`).
+    pub tls: Option<TlsConfig>,
+}
+
+/// `[log_metrics.auth]`: either `bearer_token` or `username` + `password`.
+#[derive(Clone, Deserialize, PartialEq, Eq, Default)]
+#[serde(deny_unknown_fields, default)]
+#[non_exhaustive]
+pub struct AuthConfig {
+    /// Expected bearer token.
+    pub bearer_token: Option<String>,
+    /// Basic auth user name.
+    pub username: Option<String>,
+    /// Basic auth password.
+    pub password: Option<String>,
+}
+
+impl std::fmt::Debug for AuthConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthConfig")
+            .field(
+                "bearer_token",
+                &self.bearer_token.as_ref().map(|_| "<redacted>"),
+            )
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+/// `[log_metrics.tls]`: PEM files for HTTPS.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct TlsConfig {
+    /// PEM certificate chain.
+    pub cert_path: std::path::PathBuf,
+    /// PEM private key.
+    pub key_path: std::path::PathBuf,
 }
 
 impl Default for LogMetricsConfig {
@@ -76,6 +133,11 @@ impl Default for LogMetricsConfig {
             max_events_per_service: DEFAULT_MAX_EVENTS_PER_SERVICE,
             max_services: DEFAULT_MAX_SERVICES,
             max_label_len: DEFAULT_MAX_LABEL_LEN,
+            header_read_timeout_secs: 10,
+            max_concurrent_scrapes: 4,
+            gzip: true,
+            auth: None,
+            tls: None,
         }
     }
 }
@@ -110,15 +172,70 @@ impl LogMetricsConfig {
             })
     }
 
-    /// Checks every value; the error names the offending key.
-    pub fn validate(&self) -> Result<(), Error> {
-        self.listen_addr()?;
+    /// The server settings: listen address, path, limits, auth and TLS.
+    pub fn server_options(&self) -> Result<ServerOptions, Error> {
+        let invalid = |key: &str, message: &str| Error::InvalidConfigValue {
+            key: format!("log_metrics.{key}"),
+            message: message.to_owned(),
+        };
         if !self.path.starts_with('/') {
-            return Err(Error::InvalidConfigValue {
-                key: "log_metrics.path".into(),
-                message: format!("{:?} must start with '/', e.g. \"/metrics\"", self.path),
+            return Err(invalid(
+                "path",
+                &format!("{:?} must start with '/', e.g. \"/metrics\"", self.path),
+            ));
+        }
+        if self.header_read_timeout_secs == 0 {
+            return Err(invalid("header_read_timeout_secs", "must be at least 1"));
+        }
+        if self.max_concurrent_scrapes == 0 {
+            return Err(invalid("max_concurrent_scrapes", "must be at least 1"));
+        }
+        let mut o = ServerOptions::new(self.listen_addr()?)
+            .path(&self.path)
+            .header_read_timeout(std::time::Duration::from_secs(
+                self.header_read_timeout_secs,
+            ))
+            .max_concurrent_scrapes(self.max_concurrent_scrapes)
+            .gzip(self.gzip);
+        if let Some(a) = &self.auth {
+            o = o.auth(match (&a.bearer_token, &a.username, &a.password) {
+                (Some(t), None, None) if !t.is_empty() => Auth::Bearer(t.clone()),
+                (None, Some(u), Some(p)) if !u.is_empty() => Auth::Basic {
+                    username: u.clone(),
+                    password: p.clone(),
+                },
+                _ => {
+                    return Err(invalid(
+                        "auth",
+                        "set either a non-empty `bearer_token`, or `username` and `password`",
+                    ))
+                }
             });
         }
+        if let Some(t) = &self.tls {
+            #[cfg(feature = "tls")]
+            {
+                o = o.tls(crate::TlsFiles {
+                    cert_path: t.cert_path.clone(),
+                    key_path: t.key_path.clone(),
+                });
+            }
+            #[cfg(not(feature = "tls"))]
+            {
+                let _ = t;
+                return Err(invalid(
+                    "tls",
+                    "this build has no TLS support; enable the `tls` cargo feature of robustmq-log-metrics",
+                ));
+            }
+        }
+        o.validate()?;
+        Ok(o)
+    }
+
+    /// Checks every value; the error names the offending key.
+    pub fn validate(&self) -> Result<(), Error> {
+        self.server_options()?;
         // The builder's checks name the setting; prefix them with the key.
         self.to_builder().validate().map_err(|e| match e {
             Error::EmptyValue { what, hint } => Error::EmptyValue {

@@ -79,6 +79,14 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A TLS certificate or key could not be loaded.
+    #[error("tls: cannot use {path}: {message}; give PEM files (certificate chain, and a PKCS#8, PKCS#1 or SEC1 key)")]
+    Tls {
+        /// The offending file.
+        path: std::path::PathBuf,
+        /// What went wrong.
+        message: String,
+    },
     /// A global `metrics` recorder is already installed in this process.
     #[error("a global `metrics` recorder is already installed; call `build()` instead of `install_recorder()`, or install only one recorder per process")]
     RecorderAlreadyInstalled,

@@ -52,6 +52,7 @@
 //!
 //! - `prometheus-client`: [`LogMetricsHandle::collector`] exposes the counts as
 //!   a `prometheus_client` collector, for a broker that serves its own registry.
+//! - `tls`: the server speaks HTTPS (rustls) with `ServerOptions::tls`.
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations, unreachable_pub, rust_2018_idioms)]
 
@@ -66,16 +67,19 @@ mod layer;
 mod prom_client;
 mod render;
 mod server;
+mod tls;
 
 pub use builder::{
     LogMetrics, LogMetricsBuilder, DEFAULT_MAX_EVENTS_PER_SERVICE, DEFAULT_MAX_LABEL_LEN,
     DEFAULT_MAX_SERVICES, MAX_EVENTS_PER_SERVICE_LIMIT, MAX_LABEL_LEN_LIMIT, MAX_SERVICES_LIMIT,
 };
-pub use config::LogMetricsConfig;
+pub use config::{AuthConfig, LogMetricsConfig, TlsConfig};
 pub use error::Error;
 pub use handle::LogMetricsHandle;
 pub use layer::LogMetricsLayer;
 #[cfg(feature = "prometheus-client")]
 pub use prom_client::LogMetricsCollector;
 pub use render::{CONTENT_TYPE, EVENTS_METRIC, OVERFLOW_METRIC};
-pub use server::MetricsServer;
+#[cfg(feature = "tls")]
+pub use server::TlsFiles;
+pub use server::{Auth, MetricsServer, ServerOptions};
