@@ -1,0 +1,292 @@
+//! Endpoint hardening, each against the real server on loopback: methods,
+//! paths, slow clients, concurrent-scrape bound, gzip, auth, shutdown.
+
+mod support;
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+use robustmq_log_metrics::{Auth, LogMetrics, LogMetricsHandle, ServerOptions};
+use support::{http, parse};
+use tracing_subscriber::prelude::*;
+
+fn loopback() -> SocketAddr {
+    "127.0.0.1:0".parse().unwrap()
+}
+
+fn handle_with_series(n: usize) -> LogMetricsHandle {
+    let (layer, handle) = LogMetrics::builder()
+        .max_events_per_service(100_000)
+        .build()
+        .unwrap();
+    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+        for i in 0..n {
+            let e = format!("event_{i}");
+            tracing::info!(event = e.as_str(), "x");
+        }
+    });
+    handle
+}
+
+#[test]
+fn only_get_and_head_on_the_metrics_path() {
+    let handle = handle_with_series(3);
+    let server = handle.spawn_server(loopback()).unwrap();
+    let addr = server.local_addr();
+    for method in ["POST", "PUT", "DELETE", "PATCH"] {
+        let r = http(addr, method, "/metrics", &[("Content-Length", "0")]).unwrap();
+        assert_eq!(r.status, 405, "{method}");
+        let allow = r.header("allow").unwrap_or_default();
+        assert!(
+            allow.contains("GET") && allow.contains("HEAD"),
+            "{method}: Allow {allow:?}"
+        );
+    }
+    for path in ["/", "/metrics/", "/metricsx", "/admin", "/../etc/passwd"] {
+        assert_eq!(http(addr, "GET", path, &[]).unwrap().status, 404, "{path}");
+    }
+    assert_eq!(http(addr, "HEAD", "/metrics", &[]).unwrap().status, 200);
+    server.shutdown().unwrap();
+}
+
+#[test]
+fn a_client_that_sends_headers_slowly_is_disconnected() {
+    let handle = handle_with_series(1);
+    let server = handle
+        .spawn_server_with(
+            ServerOptions::new(loopback()).header_read_timeout(Duration::from_millis(500)),
+        )
+        .unwrap();
+    let mut s = TcpStream::connect(server.local_addr()).unwrap();
+    s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")
+        .unwrap();
+    // Never finish the headers; the server must close the connection.
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let start = Instant::now();
+    let mut buf = Vec::new();
+    let _ = s.read_to_end(&mut buf);
+    let waited = start.elapsed();
+    assert!(
+        waited < Duration::from_secs(5),
+        "connection held for {waited:?}"
+    );
+    assert!(
+        waited >= Duration::from_millis(400),
+        "closed too early: {waited:?}"
+    );
+    // The server still serves well-behaved clients.
+    assert_eq!(support::get(server.local_addr(), "/metrics").status, 200);
+    server.shutdown().unwrap();
+}
+
+#[test]
+fn excess_concurrent_scrapes_get_503_fast_and_the_rest_succeed() {
+    // Enough series that one render takes a while in a debug build.
+    let handle = handle_with_series(60_000);
+    let server = handle
+        .spawn_server_with(
+            ServerOptions::new(loopback())
+                .max_concurrent_scrapes(1)
+                .gzip(false),
+        )
+        .unwrap();
+    let addr = server.local_addr();
+    let (ok, refused) = support::wait_for(
+        "a round with both 200 and 503",
+        Duration::from_secs(60),
+        || {
+            let clients = 8;
+            let barrier = Arc::new(Barrier::new(clients));
+            let results: Vec<(u16, Duration, usize)> = (0..clients)
+                .map(|_| {
+                    let b = barrier.clone();
+                    std::thread::spawn(move || {
+                        b.wait();
+                        let t = Instant::now();
+                        let r = http(addr, "GET", "/metrics", &[]).unwrap();
+                        (r.status, t.elapsed(), r.body.len())
+                    })
+                })
+                .collect::<Vec<_>>()
+                .into_iter()
+                .map(|h| h.join().unwrap())
+                .collect();
+            assert!(
+                results.iter().all(|(s, _, _)| *s == 200 || *s == 503),
+                "{results:?}"
+            );
+            let ok: Vec<_> = results.iter().filter(|r| r.0 == 200).cloned().collect();
+            let refused: Vec<_> = results.iter().filter(|r| r.0 == 503).cloned().collect();
+            (!ok.is_empty() && !refused.is_empty()).then_some((ok, refused))
+        },
+    );
+    // A refused scrape is answered without waiting for a render.
+    let fastest_ok = ok.iter().map(|r| r.1).min().unwrap();
+    let slowest_refused = refused.iter().map(|r| r.1).max().unwrap();
+    assert!(ok.iter().all(|r| r.2 > 1_000_000), "full bodies");
+    assert!(
+        slowest_refused <= fastest_ok * 2 + Duration::from_millis(50),
+        "503s took {slowest_refused:?}, a render {fastest_ok:?}"
+    );
+    server.shutdown().unwrap();
+}
+
+#[test]
+fn gzip_when_asked_and_the_body_is_the_same() {
+    let handle = handle_with_series(200);
+    let server = handle.spawn_server(loopback()).unwrap();
+    let addr = server.local_addr();
+    let plain = http(addr, "GET", "/metrics", &[]).unwrap();
+    assert_eq!(plain.header("content-encoding"), None);
+    let zipped = http(addr, "GET", "/metrics", &[("Accept-Encoding", "gzip")]).unwrap();
+    assert_eq!(zipped.status, 200);
+    assert_eq!(zipped.header("content-encoding"), Some("gzip"));
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(&zipped.body[..])
+        .read_to_string(&mut text)
+        .unwrap();
+    assert!(
+        zipped.body.len() * 3 < text.len(),
+        "gzip should shrink the exposition"
+    );
+    assert_eq!(parse(&text).len(), parse(&plain.text()).len());
+    server.shutdown().unwrap();
+}
+
+#[test]
+fn bearer_token_auth() {
+    let handle = handle_with_series(1);
+    let server = handle
+        .spawn_server_with(ServerOptions::new(loopback()).auth(Auth::Bearer("s3cret".into())))
+        .unwrap();
+    let addr = server.local_addr();
+    for headers in [
+        vec![],
+        vec![("Authorization", "Bearer wrong")],
+        vec![("Authorization", "Bearer s3cre")],
+        vec![("Authorization", "Basic czNjcmV0")],
+    ] {
+        let r = http(addr, "GET", "/metrics", &headers).unwrap();
+        assert_eq!(r.status, 401, "{headers:?}");
+        assert!(
+            r.header("www-authenticate")
+                .unwrap_or_default()
+                .starts_with("Bearer"),
+            "{r:?}"
+        );
+        assert!(!r.text().contains("robustmq_log_events_total"));
+    }
+    let r = http(
+        addr,
+        "GET",
+        "/metrics",
+        &[("Authorization", "Bearer s3cret")],
+    )
+    .unwrap();
+    assert_eq!(r.status, 200);
+    assert!(r.text().contains("robustmq_log_events_total"));
+    server.shutdown().unwrap();
+}
+
+#[test]
+fn basic_auth_from_config() {
+    let cfg = robustmq_log_metrics::LogMetricsConfig::from_toml(
+        "[log_metrics]\nlisten = \"127.0.0.1:0\"\n[log_metrics.auth]\nusername = \"prom\"\npassword = \"pa:ss\"\n",
+    )
+    .unwrap();
+    let (_layer, handle) = LogMetrics::from_config(&cfg).unwrap().build().unwrap();
+    let server = handle
+        .spawn_server_with(cfg.server_options().unwrap())
+        .unwrap();
+    let addr = server.local_addr();
+    let r = http(addr, "GET", "/metrics", &[]).unwrap();
+    assert_eq!(r.status, 401);
+    assert!(r
+        .header("www-authenticate")
+        .unwrap_or_default()
+        .starts_with("Basic"));
+    // base64("prom:pa:ss")
+    let r = http(
+        addr,
+        "GET",
+        "/metrics",
+        &[("Authorization", "Basic cHJvbTpwYTpzcw==")],
+    )
+    .unwrap();
+    assert_eq!(r.status, 200);
+    let r = http(
+        addr,
+        "GET",
+        "/metrics",
+        &[("Authorization", "Basic cHJvbTpwYXNz")],
+    )
+    .unwrap();
+    assert_eq!(r.status, 401);
+    server.shutdown().unwrap();
+    // Half-configured auth is an error naming the key.
+    let e = robustmq_log_metrics::LogMetricsConfig::from_toml(
+        "[log_metrics.auth]\nusername = \"prom\"\n",
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("log_metrics.auth"), "{e}");
+}
+
+#[test]
+fn shutdown_never_truncates_a_scrape_and_logging_goes_on() {
+    let (layer, handle) = LogMetrics::builder()
+        .max_events_per_service(100_000)
+        .build()
+        .unwrap();
+    let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(layer));
+    tracing::dispatcher::with_default(&dispatch, || {
+        for i in 0..20_000 {
+            let e = format!("event_{i}");
+            tracing::info!(event = e.as_str(), "x");
+        }
+    });
+    let server = handle
+        .spawn_server_with(ServerOptions::new(loopback()).gzip(false))
+        .unwrap();
+    let addr = server.local_addr();
+    let clients: Vec<_> = (0..6)
+        .map(|_| std::thread::spawn(move || http(addr, "GET", "/metrics", &[])))
+        .collect();
+    server.shutdown().unwrap();
+    for c in clients {
+        match c.join().unwrap() {
+            // Answered: then completely (the reference parser accepts it).
+            Ok(r) => {
+                assert_eq!(r.status, 200);
+                let text = r.text();
+                assert!(text.ends_with('\n'));
+                assert!(parse(&text).len() > 20_000);
+            }
+            // Or refused/reset before any response: never a partial body.
+            Err(_) => {}
+        }
+    }
+    // The server is gone; the layer still counts.
+    tracing::dispatcher::with_default(&dispatch, || tracing::error!(event = "after_shutdown", "x"));
+    assert_eq!(handle.count("error", "robustmq", "after_shutdown"), Some(1));
+}
+
+#[test]
+fn a_layer_without_a_server_counts_and_two_instances_do_not_mix() {
+    let (a_layer, a) = LogMetrics::builder().default_service("a").build().unwrap();
+    let (b_layer, b) = LogMetrics::builder().default_service("b").build().unwrap();
+    let subscriber = tracing_subscriber::registry()
+        .with(a_layer)
+        .with(b_layer.with_filter(tracing_subscriber::filter::LevelFilter::ERROR));
+    tracing::subscriber::with_default(subscriber, || {
+        tracing::error!(event = "e", "x");
+        tracing::info!(event = "i", "x");
+    });
+    assert_eq!(a.count("error", "a", "e"), Some(1));
+    assert_eq!(a.count("info", "a", "i"), Some(1));
+    assert_eq!(b.count("error", "b", "e"), Some(1));
+    assert_eq!(b.count("info", "b", "i"), None);
+    assert_eq!(a.total_events(), 2);
+    assert_eq!(b.total_events(), 1);
+}
