@@ -23,9 +23,10 @@ struct Args {
     error_rate: f64,
     duration: Option<Duration>,
     node_id: String,
+    json: bool,
 }
 
-const USAGE: &str = "usage: broker [--listen ADDR] [--events-per-sec N] [--error-rate F] [--duration-secs N] [--node-id ID]";
+const USAGE: &str = "usage: broker [--listen ADDR] [--events-per-sec N] [--error-rate F] [--duration-secs N] [--node-id ID] [--log-format text|json]";
 
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
@@ -34,6 +35,7 @@ fn parse_args() -> Result<Args, String> {
         error_rate: 0.002,
         duration: None,
         node_id: "1".to_owned(),
+        json: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -67,6 +69,13 @@ fn parse_args() -> Result<Args, String> {
                 ))
             }
             "--node-id" => args.node_id = value,
+            "--log-format" => {
+                args.json = match value.as_str() {
+                    "json" => true,
+                    "text" => false,
+                    _ => return Err(bad("text or json")),
+                }
+            }
             _ => return Err(format!("unknown flag {flag}\n{USAGE}")),
         }
     }
@@ -225,11 +234,22 @@ async fn main() {
             std::process::exit(2);
         });
     let fmt_filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
-    let layers: Vec<Box<dyn tracing_subscriber::Layer<_> + Send + Sync>> = vec![
+    // Log lines go to stderr (RUST_LOG, default warn); --log-format json writes
+    // what the Fluent Bit parser in deploy/ reads.
+    let fmt_layer = if args.json {
+        tracing_subscriber::fmt::layer()
+            .json()
+            .with_writer(std::io::stderr)
+            .with_filter(fmt_filter)
+            .boxed()
+    } else {
         tracing_subscriber::fmt::layer()
             .with_writer(std::io::stderr)
             .with_filter(fmt_filter)
-            .boxed(),
+            .boxed()
+    };
+    let layers: Vec<Box<dyn tracing_subscriber::Layer<_> + Send + Sync>> = vec![
+        fmt_layer,
         metrics_layer.with_filter(LevelFilter::DEBUG).boxed(),
     ];
     tracing_subscriber::registry().with(layers).init();
