@@ -323,6 +323,15 @@ impl Prometheus {
     /// Starts Prometheus with `config` (YAML); `rule_files` are copied next to it
     /// and may be referenced by file name.
     pub fn start(config: &str, extra_args: &[&str]) -> Self {
+        Self::start_mode(config, extra_args, false)
+    }
+
+    /// A Prometheus in agent mode (scrape and remote-write only).
+    pub fn start_agent(config: &str) -> Self {
+        Self::start_mode(config, &["--enable-feature=agent"], true)
+    }
+
+    fn start_mode(config: &str, extra_args: &[&str], agent: bool) -> Self {
         let bin = tool("prometheus");
         let dir = tempfile::tempdir().expect("tempdir");
         let cfg = dir.path().join("prometheus.yml");
@@ -332,10 +341,11 @@ impl Prometheus {
         let log = std::fs::File::create(dir.path().join("prometheus.log")).expect("log");
         let mut cmd = Command::new(bin);
         cmd.arg(format!("--config.file={}", cfg.display()))
-            .arg(format!(
-                "--storage.tsdb.path={}",
-                dir.path().join("data").display()
-            ))
+            .arg(if agent {
+                format!("--storage.agent.path={}", dir.path().join("wal").display())
+            } else {
+                format!("--storage.tsdb.path={}", dir.path().join("data").display())
+            })
             .arg(format!("--web.listen-address={addr}"))
             .args(extra_args)
             .stdout(Stdio::null())
