@@ -287,3 +287,38 @@ fn a_layer_without_a_server_counts_and_two_instances_do_not_mix() {
     assert_eq!(a.total_events(), 2);
     assert_eq!(b.total_events(), 1);
 }
+
+#[test]
+fn graceful_shutdown_finishes_a_scrape_in_flight() {
+    // A body far larger than the socket buffers: the server is still writing
+    // it while the client has read only its first bytes.
+    let handle = handle_with_series(100_000);
+    let server = handle
+        .spawn_server_with(ServerOptions::new(loopback()).gzip(false))
+        .unwrap();
+    let mut s = TcpStream::connect(server.local_addr()).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut first = [0u8; 12];
+    s.read_exact(&mut first).unwrap();
+    assert_eq!(&first, b"HTTP/1.1 200");
+    // The scrape is in flight: shut down while it is, from another thread.
+    let stopper = std::thread::spawn(move || server.shutdown());
+    let mut rest = Vec::new();
+    s.read_to_end(&mut rest).unwrap();
+    stopper.join().unwrap().unwrap();
+    let raw = [&first[..], &rest[..]].concat();
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let head = String::from_utf8_lossy(&raw[..split]).to_lowercase();
+    let body = String::from_utf8(raw[split + 4..].to_vec()).unwrap();
+    let len: usize = head
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("content-length:")
+                .map(|v| v.trim().parse().unwrap())
+        })
+        .expect("content-length");
+    assert_eq!(body.len(), len, "the scrape was cut short");
+    assert!(parse(&body).len() > 100_000);
+}
