@@ -206,6 +206,20 @@ fn npx(args: &[&str]) -> std::process::Output {
         .expect("run node tool")
 }
 
+fn ajv_validate(schema: &std::path::Path, file: &std::path::Path) -> std::process::Output {
+    npx(&[
+        "ajv",
+        "validate",
+        "-s",
+        schema.to_str().unwrap(),
+        "-d",
+        file.to_str().unwrap(),
+        "--spec=draft7",
+        "--strict=false",
+        "--all-errors",
+    ])
+}
+
 #[test]
 fn dashboards_validate_against_grafanas_dashboard_schema() {
     let schema = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("grafana-dashboard.schema.json");
@@ -230,17 +244,7 @@ fn dashboards_validate_against_grafanas_dashboard_schema() {
     assert_eq!(s["definitions"]["Panel"]["additionalProperties"], false);
     for name in DASHBOARDS {
         let file = support::repo_dir().join("dashboards").join(name);
-        let out = npx(&[
-            "ajv",
-            "validate",
-            "-s",
-            schema.to_str().unwrap(),
-            "-d",
-            file.to_str().unwrap(),
-            "--spec=draft7",
-            "--strict=false",
-            "--all-errors",
-        ]);
+        let out = ajv_validate(&schema, &file);
         assert!(
             out.status.success(),
             "{name} does not match Grafana's dashboard schema:\n{}{}",
@@ -253,16 +257,7 @@ fn dashboards_validate_against_grafanas_dashboard_schema() {
     bad["panels"][0]["titel"] = Value::from("typo");
     let bad_file = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bad-dashboard.json");
     std::fs::write(&bad_file, serde_json::to_string(&bad).unwrap()).unwrap();
-    let out = npx(&[
-        "ajv",
-        "validate",
-        "-s",
-        schema.to_str().unwrap(),
-        "-d",
-        bad_file.to_str().unwrap(),
-        "--spec=draft7",
-        "--strict=false",
-    ]);
+    let out = ajv_validate(&schema, &bad_file);
     assert!(
         !out.status.success(),
         "a dashboard with an unknown panel key passed validation"

@@ -196,6 +196,21 @@ fn share(t: Tally) -> f64 {
     }
 }
 
+fn print_table(title: &str, rows: &BTreeMap<String, Tally>) {
+    println!(
+        "{title:<40} {:>7} {:>10} {:>11}",
+        "calls", "structured", "share"
+    );
+    for (k, t) in rows {
+        println!(
+            "{k:<40} {:>7} {:>10} {:>10.1}%",
+            t.total,
+            t.structured,
+            share(*t)
+        );
+    }
+}
+
 fn json_str(s: &str) -> String {
     serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
 }
@@ -386,33 +401,11 @@ fn main() {
             }
             println!();
         }
-        println!(
-            "{:<40} {:>7} {:>10} {:>11}",
-            "crate", "calls", "structured", "share"
-        );
-        for (k, t) in &by_crate {
-            println!(
-                "{:<40} {:>7} {:>10} {:>10.1}%",
-                k,
-                t.total,
-                t.structured,
-                share(*t)
-            );
-        }
+        let levels: BTreeMap<String, Tally> =
+            by_level.iter().map(|(k, v)| (k.to_string(), *v)).collect();
+        print_table("crate", &by_crate);
         println!();
-        println!(
-            "{:<40} {:>7} {:>10} {:>11}",
-            "level", "calls", "structured", "share"
-        );
-        for (k, t) in &by_level {
-            println!(
-                "{:<40} {:>7} {:>10} {:>10.1}%",
-                k,
-                t.total,
-                t.structured,
-                share(*t)
-            );
-        }
+        print_table("level", &levels);
         println!();
         println!(
             "{} files ({} skipped: parse errors), {} tracing calls, {} unstructured, {} naming errors, in {:.2} s",
