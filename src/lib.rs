@@ -50,7 +50,7 @@
 //!
 //! # Features
 //!
-//! - `prometheus-client`: [`LogMetricsHandle::collector`] exposes the counts as
+//! - `prometheus-client`: `LogMetricsHandle::collector()` exposes the counts as
 //!   a `prometheus_client` collector, for a broker that serves its own registry.
 //! - `tls`: the server speaks HTTPS (rustls) with `ServerOptions::tls`.
 #![deny(missing_docs)]

@@ -11,7 +11,7 @@ pub(crate) const EVENTS_HELP: &str =
 pub(crate) const OVERFLOW_HELP: &str =
     "Events whose event name was replaced by \"overflow\" because the service reached max_events_per_service.";
 
-/// `Content-Type` of [`render_text`]'s output.
+/// `Content-Type` of [`LogMetricsHandle::render`](crate::LogMetricsHandle::render)'s output (Prometheus text format 0.0.4).
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 /// Every series of `shared`, oldest first, with the value a scrape shows.
