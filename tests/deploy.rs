@@ -83,9 +83,7 @@ fn run(cmd: &mut Command) -> (bool, String) {
 #[test]
 fn kubernetes_manifests_validate_against_the_kubernetes_schemas() {
     let files = manifests();
-    let (ok, text) = run(Command::new(support::tool("kubernetes-validate"))
-        .arg("--strict")
-        .args(&files));
+    let (ok, text) = run(kubernetes_validate().arg("--strict").args(&files));
     assert!(ok, "kubernetes-validate:\n{text}");
     // Every core object was checked; only the operator's kinds have no schema here.
     for line in text.lines().filter(|l| l.contains("Couldn't find schema")) {
@@ -99,9 +97,7 @@ fn kubernetes_manifests_validate_against_the_kubernetes_schemas() {
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.yaml");
     std::fs::write(&bad, "apiVersion: v1\nkind: Service\nmetadata: {name: x}\nspec:\n  ports: [{port: 80, portt: 1}]\n").unwrap();
-    let (ok, _) = run(Command::new(support::tool("kubernetes-validate"))
-        .arg("--strict")
-        .arg(&bad));
+    let (ok, _) = run(kubernetes_validate().arg("--strict").arg(&bad));
     assert!(!ok, "kubernetes-validate accepted an unknown field");
 }
 
