@@ -104,6 +104,19 @@ impl Series {
         self.total()
     }
 
+    /// How many thread cells this series has (claimed or free).
+    #[cfg(test)]
+    pub(crate) fn cell_count(&self) -> usize {
+        let mut n = 0;
+        let mut p = self.cells.load(Ordering::Acquire);
+        while let Some(c) = NonNull::new(p) {
+            n += 1;
+            // SAFETY: as in `total`.
+            p = unsafe { c.as_ref() }.next;
+        }
+        n
+    }
+
     pub(crate) fn add_shared(&self, n: u64) {
         self.fallback.fetch_add(n, Ordering::Relaxed);
     }

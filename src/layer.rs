@@ -489,6 +489,31 @@ fn count_uncached(shared: &Arc<Shared>, event: &Event<'_>) -> Option<Arc<str>> {
 #[cfg(test)]
 mod tests {
     use super::same;
+    use crate::LogMetrics;
+    use tracing_subscriber::prelude::*;
+
+    #[test]
+    fn exited_threads_hand_their_cells_to_new_threads() {
+        let (layer, handle) = LogMetrics::builder().build().unwrap();
+        let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(layer));
+        for _ in 0..50 {
+            let d = dispatch.clone();
+            std::thread::spawn(move || {
+                tracing::dispatcher::with_default(&d, || tracing::info!(event = "churn", "x"))
+            })
+            .join()
+            .unwrap();
+        }
+        let mut cells = Vec::new();
+        handle.shared.for_each_series(|s| {
+            if s.event.as_deref() == Some("churn") {
+                cells.push(s.cell_count());
+            }
+        });
+        // One thread at a time: one cell, reused by each new thread.
+        assert_eq!(cells, [1]);
+        assert_eq!(handle.count("info", "robustmq", "churn"), Some(50));
+    }
 
     #[test]
     fn same_matches_slice_equality() {
