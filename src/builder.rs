@@ -57,6 +57,7 @@ pub struct LogMetricsBuilder {
     pub(crate) max_events_per_service: usize,
     pub(crate) max_services: usize,
     pub(crate) max_label_len: usize,
+    pub(crate) first_sample_hold: std::time::Duration,
 }
 
 impl Default for LogMetricsBuilder {
@@ -71,6 +72,7 @@ impl Default for LogMetricsBuilder {
             max_events_per_service: DEFAULT_MAX_EVENTS_PER_SERVICE,
             max_services: DEFAULT_MAX_SERVICES,
             max_label_len: DEFAULT_MAX_LABEL_LEN,
+            first_sample_hold: std::time::Duration::ZERO,
         }
     }
 }
@@ -134,6 +136,17 @@ impl LogMetricsBuilder {
         self
     }
 
+    /// A new series is shown at 0 by the first scrape that sees it, so that
+    /// Prometheus records a 0 before the first count. With several Prometheus
+    /// servers scraping one broker (an HA pair), each needs its own 0: set this
+    /// to at least their scrape interval and every replica's first sample is 0.
+    /// Counts are deferred, never lost. Default: zero (the first scrape only).
+    /// At most one hour.
+    pub fn first_sample_hold(mut self, hold: std::time::Duration) -> Self {
+        self.first_sample_hold = hold;
+        self
+    }
+
     /// When `false`, the layer counts nothing (for a config switch). Default: `true`.
     pub fn enabled(mut self, enabled: bool) -> Self {
         self.enabled = enabled;
@@ -168,6 +181,14 @@ impl LogMetricsBuilder {
             MAX_EVENTS_PER_SERVICE_LIMIT,
         )?;
         limit("max_services", self.max_services, MAX_SERVICES_LIMIT)?;
+        if self.first_sample_hold > std::time::Duration::from_secs(3600) {
+            return Err(Error::InvalidLimit {
+                name: "first_sample_hold_secs",
+                value: usize::try_from(self.first_sample_hold.as_secs()).unwrap_or(usize::MAX),
+                min: 0,
+                max: 3600,
+            });
+        }
         non_empty(
             &self.default_service,
             "default service",

@@ -70,6 +70,8 @@ pub struct LogMetricsConfig {
     pub max_services: usize,
     /// See [`LogMetricsBuilder::max_label_len`].
     pub max_label_len: usize,
+    /// See [`LogMetricsBuilder::first_sample_hold`], in seconds. Default 0.
+    pub first_sample_hold_secs: u64,
     /// See [`ServerOptions::header_read_timeout`]. Default 10.
     pub header_read_timeout_secs: u64,
     /// See [`ServerOptions::max_concurrent_scrapes`]. Default 4.
@@ -133,6 +135,7 @@ impl Default for LogMetricsConfig {
             max_events_per_service: DEFAULT_MAX_EVENTS_PER_SERVICE,
             max_services: DEFAULT_MAX_SERVICES,
             max_label_len: DEFAULT_MAX_LABEL_LEN,
+            first_sample_hold_secs: 0,
             header_read_timeout_secs: 10,
             max_concurrent_scrapes: 4,
             gzip: true,
@@ -254,7 +257,8 @@ impl LogMetricsConfig {
             .service_field(&self.service_field)
             .max_events_per_service(self.max_events_per_service)
             .max_services(self.max_services)
-            .max_label_len(self.max_label_len);
+            .max_label_len(self.max_label_len)
+            .first_sample_hold(std::time::Duration::from_secs(self.first_sample_hold_secs));
         for (prefix, service) in &self.services {
             b = b.service_for_target(prefix, service);
         }

@@ -75,8 +75,9 @@ pub(crate) struct Series {
     /// Counts made without a thread cell (re-entrant or TLS-less events, overflow).
     fallback: AtomicU64,
     cells: AtomicPtr<Cell>,
-    /// Set by the first scrape that showed this series (at 0).
-    shown: AtomicBool,
+    /// Milliseconds since `Shared::epoch` (plus one) when a scrape first
+    /// showed this series; 0 = never shown.
+    first_shown: AtomicU64,
     next: *mut Series,
 }
 
@@ -94,14 +95,20 @@ impl Series {
         sum
     }
 
-    /// The value a scrape shows: 0 the first time a series is scraped, so
-    /// Prometheus gets a 0 sample before the first count and `increase()`
-    /// sees that count. Deferring by one scrape loses nothing.
-    pub(crate) fn scrape_value(&self) -> u64 {
-        if !self.shown.load(Ordering::Relaxed) && !self.shown.swap(true, Ordering::Relaxed) {
-            return 0;
+    /// The value a scrape shows: 0 the first time a series is scraped (and
+    /// for `hold` after that), so every Prometheus scraping it records a 0
+    /// before the first count and `increase()` sees that count. Deferring
+    /// loses nothing: the count shows in full afterwards.
+    pub(crate) fn scrape_value(&self, now_ms: u64, hold_ms: u64) -> u64 {
+        let stamp = now_ms.saturating_add(1);
+        match self
+            .first_shown
+            .compare_exchange(0, stamp, Ordering::Relaxed, Ordering::Relaxed)
+        {
+            Ok(_) => 0,
+            Err(first) if stamp.saturating_sub(first) < hold_ms => 0,
+            Err(_) => self.total(),
         }
-        self.total()
     }
 
     /// How many thread cells this series has (claimed or free).
@@ -238,6 +245,10 @@ pub(crate) struct Shared {
     pub(crate) event_field: Box<str>,
     pub(crate) service_field: Box<str>,
     pub(crate) max_label_len: usize,
+    /// Start of the clock for `Series::first_shown`.
+    pub(crate) epoch: std::time::Instant,
+    /// How long a new series keeps showing 0 after its first scrape.
+    pub(crate) first_sample_hold_ms: u64,
     max_events: usize,
     max_services: usize,
     /// Escaped `name="value",` pairs that start every label block.
@@ -282,6 +293,9 @@ impl Shared {
             event_field: b.event_field.into(),
             service_field: b.service_field.into(),
             max_label_len: b.max_label_len,
+            epoch: std::time::Instant::now(),
+            first_sample_hold_ms: u64::try_from(b.first_sample_hold.as_millis())
+                .unwrap_or(u64::MAX),
             max_events: b.max_events_per_service,
             max_services: b.max_services,
             global_block,
@@ -367,7 +381,7 @@ impl Shared {
             label_block: block.into(),
             fallback: AtomicU64::new(0),
             cells: AtomicPtr::new(ptr::null_mut()),
-            shown: AtomicBool::new(false),
+            first_shown: AtomicU64::new(0),
             next: ptr::null_mut(),
         }));
         push(&self.series_head, node, |n, next| n.next = next);

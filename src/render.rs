@@ -24,7 +24,11 @@ pub(crate) fn snapshot(shared: &Shared) -> Vec<(&Series, u64)> {
     shared.for_each_series(|s| all.push(s));
     // The list is newest first; oldest first keeps a stable, readable order.
     all.reverse();
-    all.into_iter().map(|s| (s, s.scrape_value())).collect()
+    let now = u64::try_from(shared.epoch.elapsed().as_millis()).unwrap_or(u64::MAX);
+    let hold = shared.first_sample_hold_ms;
+    all.into_iter()
+        .map(|s| (s, s.scrape_value(now, hold)))
+        .collect()
 }
 
 fn push_u64(out: &mut String, mut v: u64) {

@@ -97,3 +97,39 @@ fn one_single_error_shows_in_increase_over_one_minute() {
     prom.stop();
     server.shutdown().unwrap();
 }
+
+#[test]
+fn a_first_sample_hold_gives_every_scraper_of_an_ha_pair_its_zero() {
+    let hold = Duration::from_millis(400);
+    let (layer, handle) = LogMetrics::builder()
+        .first_sample_hold(hold)
+        .build()
+        .unwrap();
+    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+        tracing::error!(event = "rare_failure", "x");
+    });
+    let value = |text: &str| {
+        text.lines()
+            .find(|l| l.contains("event=\"rare_failure\""))
+            .and_then(|l| l.rsplit(' ').next())
+            .map(|v| v.parse::<u64>().unwrap())
+    };
+    let start = std::time::Instant::now();
+    // Replica A's scrape, then replica B's: both see 0.
+    assert_eq!(value(&handle.render()), Some(0));
+    assert_eq!(value(&handle.render()), Some(0));
+    let shown = wait_for("the count after the hold", Duration::from_secs(10), || {
+        (value(&handle.render()) == Some(1)).then(std::time::Instant::now)
+    });
+    assert!(
+        shown - start >= hold,
+        "count shown after {:?}",
+        shown - start
+    );
+    // Out of range: a typed error naming the setting.
+    let e = LogMetrics::builder()
+        .first_sample_hold(Duration::from_secs(7200))
+        .build()
+        .unwrap_err();
+    assert!(e.to_string().contains("first_sample_hold"), "{e}");
+}
