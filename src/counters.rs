@@ -101,14 +101,21 @@ impl Series {
     /// loses nothing: the count shows in full afterwards.
     pub(crate) fn scrape_value(&self, now_ms: u64, hold_ms: u64) -> u64 {
         let stamp = now_ms.saturating_add(1);
-        match self
-            .first_shown
-            .compare_exchange(0, stamp, Ordering::Relaxed, Ordering::Relaxed)
-        {
-            Ok(_) => 0,
-            Err(first) if stamp.saturating_sub(first) < hold_ms => 0,
-            Err(_) => self.total(),
+        // A plain load first: the read-modify-write happens once per series.
+        let mut first = self.first_shown.load(Ordering::Relaxed);
+        if first == 0 {
+            match self
+                .first_shown
+                .compare_exchange(0, stamp, Ordering::Relaxed, Ordering::Relaxed)
+            {
+                Ok(_) => return 0,
+                Err(f) => first = f,
+            }
         }
+        if stamp.saturating_sub(first) < hold_ms {
+            return 0;
+        }
+        self.total()
     }
 
     /// How many thread cells this series has (claimed or free).
