@@ -233,8 +233,8 @@ async fn main() {
             eprintln!("log metrics: {e}");
             std::process::exit(2);
         });
-    let fmt_filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
-    // Log lines go to stderr (RUST_LOG, default warn); --log-format json writes
+    let fmt_filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("error"));
+    // Log lines go to stderr (RUST_LOG, default error); --log-format json writes
     // what the Fluent Bit parser in deploy/ reads.
     let fmt_layer = if args.json {
         tracing_subscriber::fmt::layer()
