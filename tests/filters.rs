@@ -7,7 +7,7 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use robustmq_log_metrics::{LogMetrics, LogMetricsHandle};
-use support::{event_counts, parse};
+use support::nonzero_counts;
 use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::prelude::*;
@@ -40,10 +40,10 @@ impl Captured {
 }
 
 fn levels_counted(handle: &LogMetricsHandle) -> Vec<String> {
-    let _ = handle.render();
-    let mut c = event_counts(&parse(&handle.render()));
-    c.retain(|_, v| *v > 0);
-    c.keys().map(|(l, _, _)| l.clone()).collect()
+    nonzero_counts(handle)
+        .keys()
+        .map(|(l, _, _)| l.clone())
+        .collect()
 }
 
 fn log_three() {

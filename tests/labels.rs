@@ -3,15 +3,9 @@
 
 mod support;
 
-use robustmq_log_metrics::{LogMetrics, LogMetricsHandle};
-use support::{event_counts, parse};
+use robustmq_log_metrics::LogMetrics;
+use support::{nonzero_counts, parse, settled};
 use tracing_subscriber::prelude::*;
-
-/// Renders twice: the first render shows new series at 0.
-fn settled(handle: &LogMetricsHandle) -> String {
-    let _ = handle.render();
-    handle.render()
-}
 
 fn counts_after(
     builder: robustmq_log_metrics::LogMetricsBuilder,
@@ -19,16 +13,7 @@ fn counts_after(
 ) -> std::collections::BTreeMap<(String, String, String), u64> {
     let (layer, handle) = builder.build().unwrap();
     tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), log);
-    nonzero(&handle)
-}
-
-/// Counts above 0. Callsites without an event field are pre-registered at 0
-/// whenever a dispatcher registers them, and other tests in this binary
-/// register theirs too, so zeros are expected noise here.
-fn nonzero(handle: &LogMetricsHandle) -> std::collections::BTreeMap<(String, String, String), u64> {
-    let mut c = event_counts(&parse(&settled(handle)));
-    c.retain(|_, v| *v > 0);
-    c
+    nonzero_counts(&handle)
 }
 
 fn k(l: &str, s: &str, e: &str) -> (String, String, String) {
@@ -117,7 +102,7 @@ fn odd_label_values_round_trip_exactly_through_the_reference_parser() {
             tracing::warn!(event = v.as_str(), "odd value");
         }
     });
-    let counts = nonzero(&handle);
+    let counts = nonzero_counts(&handle);
     for v in &values {
         let want = if v.len() > 128 {
             &long[..128]
@@ -142,7 +127,7 @@ fn over_long_values_are_cut_at_a_char_boundary() {
         tracing::info!(event = "123456789日本", "x");
         tracing::info!(event = "123456789", service = "ssssssssss-too-long", "x");
     });
-    let counts = nonzero(&handle);
+    let counts = nonzero_counts(&handle);
     assert_eq!(counts.get(&k("info", "robustmq", "123456789")), Some(&1));
     assert_eq!(counts.get(&k("info", "ssssssssss", "123456789")), Some(&1));
 }
@@ -272,5 +257,5 @@ fn one_callsite_with_changing_values_counts_each_exactly() {
         let service = if service.is_empty() { "def" } else { service };
         *want.entry(k("info", service, event)).or_insert(0) += 3;
     }
-    assert_eq!(nonzero(&handle), want);
+    assert_eq!(nonzero_counts(&handle), want);
 }

@@ -3,7 +3,7 @@
 mod support;
 
 use robustmq_log_metrics::LogMetrics;
-use support::{event_counts, parse};
+use support::{event_counts, nonzero_counts, parse, settled};
 use tracing::dispatcher::{self, Dispatch};
 use tracing_subscriber::prelude::*;
 
@@ -34,8 +34,7 @@ fn new_event_names_past_the_cap_go_to_overflow_and_no_count_is_lost() {
     for t in threads {
         t.join().unwrap();
     }
-    let _ = handle.render();
-    let samples = parse(&handle.render());
+    let samples = parse(&settled(&handle));
     let counts = event_counts(&samples);
     let ours: Vec<_> = counts
         .iter()
@@ -82,9 +81,7 @@ fn service_names_past_the_cap_go_to_the_overflow_service() {
             tracing::info!(service = svc.as_str(), event = "e", "x");
         }
     });
-    let _ = handle.render();
-    let mut counts = event_counts(&parse(&handle.render()));
-    counts.retain(|_, v| *v > 0);
+    let counts = nonzero_counts(&handle);
     // "main" takes one of the three slots.
     let services: Vec<_> = counts.keys().map(|(_, s, _)| s.as_str()).collect();
     assert_eq!(services, ["overflow", "svc0", "svc1"]);

@@ -409,3 +409,20 @@ impl Prometheus {
         self.guard.stop();
     }
 }
+
+/// Renders twice: the first render shows new series at 0.
+pub fn settled(handle: &robustmq_log_metrics::LogMetricsHandle) -> String {
+    let _ = handle.render();
+    handle.render()
+}
+
+/// Event counts above 0 after `settled`. Callsites without an event field are
+/// pre-registered at 0 whenever a dispatcher registers them, and other tests
+/// in the same binary register theirs too, so zeros are expected noise.
+pub fn nonzero_counts(
+    handle: &robustmq_log_metrics::LogMetricsHandle,
+) -> BTreeMap<(String, String, String), u64> {
+    let mut c = event_counts(&parse(&settled(handle)));
+    c.retain(|_, v| *v > 0);
+    c
+}
