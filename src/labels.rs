@@ -8,9 +8,13 @@ use crate::Error;
 pub(crate) const LEVEL_NAMES: [&str; 5] = ["error", "warn", "info", "debug", "trace"];
 
 /// `event` value of an event that has no event field.
-pub(crate) const UNSTRUCTURED: &str = "unstructured";
+pub const UNSTRUCTURED: &str = "unstructured";
 /// `event` (or `service`) value that stands for values dropped by the cardinality guard.
-pub(crate) const OVERFLOW: &str = "overflow";
+pub const OVERFLOW: &str = "overflow";
+/// Label values the layer gives a meaning of its own: an event or service
+/// value equal to one of these is counted in that reserved series, and the
+/// lint rejects them as event names.
+pub const RESERVED_VALUES: [&str; 2] = [UNSTRUCTURED, OVERFLOW];
 /// Labels the layer sets itself; global labels may not reuse them.
 pub(crate) const RESERVED_LABELS: [&str; 3] = ["level", "service", "event"];
 

@@ -76,6 +76,7 @@ pub use builder::{
 pub use config::{AuthConfig, LogMetricsConfig, TlsConfig};
 pub use error::Error;
 pub use handle::LogMetricsHandle;
+pub use labels::{OVERFLOW, RESERVED_VALUES, UNSTRUCTURED};
 pub use layer::LogMetricsLayer;
 #[cfg(feature = "prometheus-client")]
 pub use prom_client::LogMetricsCollector;
