@@ -27,18 +27,23 @@ use tracing_subscriber::prelude::*;
 struct Counting;
 static LIVE_BYTES: AtomicU64 = AtomicU64::new(0);
 
+// SAFETY: every method forwards to `System` with the caller's arguments
+// unchanged, so `System`'s guarantees are ours; counting touches only atomics.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, l: Layout) -> *mut u8 {
         LIVE_BYTES.fetch_add(l.size() as u64, Ordering::Relaxed);
+        // SAFETY: forwarded as is; the caller upholds `GlobalAlloc`\'s contract.
         unsafe { System.alloc(l) }
     }
     unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
         LIVE_BYTES.fetch_sub(l.size() as u64, Ordering::Relaxed);
+        // SAFETY: forwarded as is; the caller upholds `GlobalAlloc`\'s contract.
         unsafe { System.dealloc(p, l) }
     }
     unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
         LIVE_BYTES.fetch_add(n as u64, Ordering::Relaxed);
         LIVE_BYTES.fetch_sub(l.size() as u64, Ordering::Relaxed);
+        // SAFETY: forwarded as is; the caller upholds `GlobalAlloc`\'s contract.
         unsafe { System.realloc(p, l, n) }
     }
 }

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::counters::Shared;
+use crate::instance::{ExtraExposition, Instance, Settings};
 use crate::labels::{validate_label_name, LEVEL_NAMES};
 use crate::{Error, LogMetricsHandle, LogMetricsLayer};
 
@@ -237,11 +237,7 @@ impl LogMetricsBuilder {
     /// caller owns both, and the counts live as long as either does.
     pub fn build(self) -> Result<(LogMetricsLayer, LogMetricsHandle), Error> {
         self.validate()?;
-        let shared = Arc::new(Shared::new(self, None));
-        Ok((
-            LogMetricsLayer::new(shared.clone()),
-            LogMetricsHandle::new(shared),
-        ))
+        Ok(self.into_pair(None))
     }
 
     /// Like [`build`](Self::build), and also installs a
@@ -254,11 +250,31 @@ impl LogMetricsBuilder {
         let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
         let prom = recorder.handle();
         metrics::set_global_recorder(recorder).map_err(|_| Error::RecorderAlreadyInstalled)?;
-        let shared = Arc::new(Shared::new(self, Some(prom)));
-        Ok((
-            LogMetricsLayer::new(shared.clone()),
-            LogMetricsHandle::new(shared),
-        ))
+        Ok(self.into_pair(Some(Box::new(move || prom.render()))))
+    }
+
+    fn into_pair(
+        self,
+        extra_exposition: Option<ExtraExposition>,
+    ) -> (LogMetricsLayer, LogMetricsHandle) {
+        let instance = Arc::new(Instance::new(Settings {
+            enabled: self.enabled,
+            default_service: self.default_service,
+            targets: self.targets,
+            event_field: self.event_field,
+            service_field: self.service_field,
+            global_labels: self.global_labels,
+            max_events_per_service: self.max_events_per_service,
+            max_services: self.max_services,
+            max_label_len: self.max_label_len,
+            first_sample_hold: self.first_sample_hold,
+            callsite_events: false,
+            extra_exposition,
+        }));
+        (
+            LogMetricsLayer::new(instance.clone()),
+            LogMetricsHandle::new(instance),
+        )
     }
 }
 

@@ -55,17 +55,19 @@
 //! - `tls`: the server speaks HTTPS (rustls) with `ServerOptions::tls`.
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations, unreachable_pub, rust_2018_idioms)]
+#![deny(clippy::undocumented_unsafe_blocks)]
 
 mod builder;
+mod cache;
+mod cardinality;
 mod config;
-mod counters;
 mod error;
+mod exposition;
 mod handle;
+mod instance;
 mod labels;
 mod layer;
-#[cfg(feature = "prometheus-client")]
-mod prom_client;
-mod render;
+mod series;
 mod server;
 mod tls;
 
@@ -75,12 +77,13 @@ pub use builder::{
 };
 pub use config::{AuthConfig, LogMetricsConfig, TlsConfig};
 pub use error::Error;
+#[cfg(feature = "prometheus-client")]
+pub use exposition::collector::LogMetricsCollector;
+pub use exposition::text::CONTENT_TYPE;
+pub use exposition::{EVENTS_METRIC, OVERFLOW_METRIC};
 pub use handle::LogMetricsHandle;
 pub use labels::{OVERFLOW, RESERVED_VALUES, UNSTRUCTURED};
 pub use layer::LogMetricsLayer;
-#[cfg(feature = "prometheus-client")]
-pub use prom_client::LogMetricsCollector;
-pub use render::{CONTENT_TYPE, EVENTS_METRIC, OVERFLOW_METRIC};
 #[cfg(feature = "tls")]
 pub use server::TlsFiles;
 pub use server::{Auth, MetricsServer, ServerOptions};

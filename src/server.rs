@@ -16,7 +16,7 @@ use axum::routing::get;
 use axum::Router;
 use tokio::sync::Semaphore;
 
-use crate::render::CONTENT_TYPE as TEXT_FORMAT;
+use crate::exposition::text::CONTENT_TYPE as TEXT_FORMAT;
 use crate::{Error, LogMetricsHandle};
 
 /// Who may scrape. Compared in constant time; `Debug` never prints secrets.

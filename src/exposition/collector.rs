@@ -1,16 +1,14 @@
 //! The counts as a `prometheus_client` collector (feature `prometheus-client`),
 //! for a broker that already serves a `prometheus_client::registry::Registry`.
 
-use std::fmt::Write as _;
-
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{
     DescriptorEncoder, EncodeLabelValue, LabelValueEncoder, NoLabelSet,
 };
 use prometheus_client::metrics::MetricType;
 
-use crate::counters::Family;
-use crate::render::{snapshot, EVENTS_HELP, OVERFLOW_HELP};
+use super::{labels, snapshot, FAMILIES};
+use crate::labels::escape_label_value;
 use crate::LogMetricsHandle;
 
 /// Registers the log families in a `prometheus_client` registry:
@@ -40,45 +38,24 @@ struct Escaped<'a>(&'a str);
 impl EncodeLabelValue for Escaped<'_> {
     fn encode(&self, encoder: &mut LabelValueEncoder<'_>) -> Result<(), std::fmt::Error> {
         let mut out = String::with_capacity(self.0.len());
-        crate::labels::escape_label_value(&mut out, self.0);
-        encoder.write_str(&out)
+        escape_label_value(&mut out, self.0);
+        std::fmt::Write::write_str(encoder, &out)
     }
 }
 
 impl Collector for LogMetricsCollector {
     fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> Result<(), std::fmt::Error> {
-        let shared = &self.handle.shared;
-        let snap = snapshot(shared);
-        for (family, name, help) in [
-            (Family::Events, "robustmq_log_events", EVENTS_HELP),
-            (
-                Family::Overflow,
-                "robustmq_log_label_overflow",
-                OVERFLOW_HELP,
-            ),
-        ] {
+        let instance = &*self.handle.instance;
+        let samples = snapshot(instance);
+        for (family, _, name, help) in FAMILIES {
             let mut metric = encoder.encode_descriptor(name, help, None, MetricType::Counter)?;
-            for (s, v) in snap.iter().filter(|(s, _)| s.family == family) {
-                let mut labels: Vec<(&str, Escaped<'_>)> = shared
-                    .global_labels
-                    .iter()
-                    .map(|(k, v)| {
-                        (
-                            k.as_str(),
-                            Escaped(crate::labels::truncate(v, shared.max_label_len)),
-                        )
-                    })
+            for sample in samples.iter().filter(|s| s.series.family == family) {
+                let label_set: Vec<(&str, Escaped<'_>)> = labels(instance, sample.series)
+                    .map(|(k, v)| (k, Escaped(v)))
                     .collect();
-                if let Some(l) = s.level {
-                    labels.push(("level", Escaped(crate::labels::LEVEL_NAMES[l])));
-                }
-                labels.push(("service", Escaped(&s.service)));
-                if let Some(e) = &s.event {
-                    labels.push(("event", Escaped(e)));
-                }
                 metric
-                    .encode_family(&labels)?
-                    .encode_counter::<NoLabelSet, u64, u64>(v, None)?;
+                    .encode_family(&label_set)?
+                    .encode_counter::<NoLabelSet, u64, u64>(&sample.value, None)?;
             }
         }
         Ok(())

@@ -1,0 +1,545 @@
+//! The per-thread cache: callsite -> label values -> counter cell.
+//!
+//! A known event costs a thread-local access, a comparison with the label
+//! values its callsite counted last time (the memo), and an increment of a
+//! cell no other thread writes: no lock, no shared cache line, no allocation.
+//!
+//! Everything here is safe code: entries are found by index (`IndexMap`
+//! positions, which never change because nothing is ever removed), and cells
+//! are `Arc`s, so a cache that outlives its instance still holds valid cells.
+//!
+//! Why `std::thread_local!` and not `thread_local::ThreadLocal` per instance
+//! (as tracing-subscriber keeps span stacks): `ThreadLocal::get_or` panics when
+//! called from a thread-local destructor after the crate's own thread guard
+//! is gone, and events can be logged during thread exit. `LocalKey::try_with`
+//! reports that case instead, and the event is counted without the cache.
+
+use std::cell::RefCell;
+use std::fmt::{self, Write as _};
+use std::sync::{Arc, Weak};
+
+use indexmap::IndexMap;
+use rustc_hash::FxBuildHasher;
+use tracing_core::field::{Field, Visit};
+use tracing_core::{Event, Metadata};
+
+use crate::instance::{CallsiteInfo, Instance};
+use crate::labels::{truncate, Capped};
+use crate::series::Cell;
+
+thread_local! {
+    // A const initializer skips the lazy-initialisation check on every access.
+    static CACHE: RefCell<ThreadCache> = const {
+        RefCell::new(ThreadCache {
+            instances: Vec::new(),
+            event: String::new(),
+            service: String::new(),
+        })
+    };
+}
+
+/// Counts one event of `instance`. Returns the service whose event cap this
+/// event reached for the first time, for the caller to warn about.
+pub(crate) fn count(instance: &Arc<Instance>, event: &Event<'_>) -> Option<Arc<str>> {
+    let cached = CACHE.try_with(|cache| match cache.try_borrow_mut() {
+        Ok(mut cache) => cache.count(instance, event),
+        // Re-entered: an event logged while this thread was counting one
+        // (say, by a `Debug` impl of a field value).
+        Err(_) => Err(Uncached),
+    });
+    match cached {
+        Ok(Ok(cap_reached)) => cap_reached,
+        // The cache is gone (an event logged during thread exit) or busy.
+        Ok(Err(Uncached)) | Err(_) => count_uncached(instance, event),
+    }
+}
+
+/// The cache could not count this event; count it without the cache.
+struct Uncached;
+
+/// Counts with a shared atomic add on the series: exact, a little slower.
+fn count_uncached(instance: &Instance, event: &Event<'_>) -> Option<Arc<str>> {
+    let info = instance.callsite(event.metadata());
+    if info.internal {
+        return None;
+    }
+    let (mut event_buf, mut service_buf) = (String::new(), String::new());
+    let found = read_label_fields(
+        &info,
+        instance.max_label_len,
+        None,
+        event,
+        &mut event_buf,
+        &mut service_buf,
+    );
+    let placed = instance.place(
+        &info,
+        (found.service != Found::Absent).then_some(service_buf.as_str()),
+        (found.event != Found::Absent).then_some(event_buf.as_str()),
+    );
+    if let Some(series) = instance.series.get(placed.series) {
+        series.add_uncached(1);
+    }
+    placed.cap_reached
+}
+
+/// Everything one thread has resolved, per instance.
+struct ThreadCache {
+    instances: Vec<InstanceCache>,
+    /// Reused buffers for the event and service values of the current event.
+    event: String,
+    service: String,
+}
+
+struct InstanceCache {
+    id: u64,
+    instance: Weak<Instance>,
+    /// Keyed by the address of the callsite's `&'static Metadata`: unique per
+    /// callsite and one word to hash, unlike the fat `Identifier`.
+    callsites: IndexMap<usize, CallsiteCache, FxBuildHasher>,
+    /// (key, index) of the previous event's callsite: a burst from one call
+    /// site skips the hash lookup.
+    last: Option<(usize, usize)>,
+}
+
+struct CallsiteCache {
+    info: Arc<CallsiteInfo>,
+    /// Events without a service value: the callsite's own service.
+    own_service: ServiceCells,
+    /// Events with a service value, by that value.
+    services: IndexMap<Box<str>, ServiceCells, FxBuildHasher>,
+    /// The label values this callsite counted last, so that a repeated value
+    /// costs a comparison instead of a copy and a hash lookup.
+    memo: Option<Memo>,
+}
+
+#[derive(Default)]
+struct ServiceCells {
+    /// Events without an event value.
+    no_event: Option<Arc<Cell>>,
+    events: IndexMap<Box<str>, Arc<Cell>, FxBuildHasher>,
+}
+
+/// Positions in a `CallsiteCache`: `service` in `services` (`None`: the
+/// callsite's own service), `event` in that service's `events`.
+#[derive(Clone, Copy)]
+struct Memo {
+    service: Option<usize>,
+    event: usize,
+}
+
+/// The memo's label values and cell.
+struct MemoValues<'a> {
+    service: Option<&'a str>,
+    event: &'a str,
+    cell: &'a Arc<Cell>,
+}
+
+impl CallsiteCache {
+    fn new(info: Arc<CallsiteInfo>) -> Self {
+        Self {
+            info,
+            own_service: ServiceCells::default(),
+            services: IndexMap::default(),
+            memo: None,
+        }
+    }
+
+    fn cells(&self, service: Option<usize>) -> Option<&ServiceCells> {
+        match service {
+            None => Some(&self.own_service),
+            Some(i) => self.services.get_index(i).map(|(_, c)| c),
+        }
+    }
+
+    fn memo_values(&self) -> Option<MemoValues<'_>> {
+        let memo = self.memo?;
+        let service = match memo.service {
+            None => None,
+            Some(i) => Some(&**self.services.get_index(i)?.0),
+        };
+        let (event, cell) = self.cells(memo.service)?.events.get_index(memo.event)?;
+        Some(MemoValues {
+            service,
+            event,
+            cell,
+        })
+    }
+
+    /// Counts an event with these label values (after a memo miss).
+    fn count_values(
+        &mut self,
+        instance: &Instance,
+        service: Option<&str>,
+        event: Option<&str>,
+    ) -> Option<Arc<str>> {
+        let service_pos = match service {
+            None => Some(None),
+            Some(name) => self.services.get_index_of(name).map(Some),
+        };
+        if let Some(cells) = service_pos.and_then(|pos| self.cells(pos)) {
+            match event {
+                Some(e) => {
+                    if let Some((pos, _, cell)) = cells.events.get_full(e) {
+                        cell.increment();
+                        self.memo = service_pos.map(|service| Memo {
+                            service,
+                            event: pos,
+                        });
+                        return None;
+                    }
+                }
+                None => {
+                    if let Some(cell) = &cells.no_event {
+                        cell.increment();
+                        return None;
+                    }
+                }
+            }
+        }
+        // First sight of these values at this callsite on this thread.
+        let placed = instance.place(&self.info, service, event);
+        let series = instance.series.get(placed.series)?;
+        if !placed.cacheable {
+            series.add_uncached(1);
+            return placed.cap_reached;
+        }
+        let cell = series.claim_cell();
+        cell.increment();
+        let (service_pos, cells) = match service {
+            None => (None, &mut self.own_service),
+            Some(name) => {
+                let entry = self.services.entry(name.into());
+                (Some(entry.index()), entry.or_default())
+            }
+        };
+        match event {
+            Some(e) => {
+                let (pos, _) = cells.events.insert_full(e.into(), cell);
+                self.memo = Some(Memo {
+                    service: service_pos,
+                    event: pos,
+                });
+            }
+            None => cells.no_event = Some(cell),
+        }
+        placed.cap_reached
+    }
+
+    fn release_cells(&self) {
+        for cells in std::iter::once(&self.own_service).chain(self.services.values()) {
+            cells.no_event.iter().for_each(|c| c.release());
+            cells.events.values().for_each(|c| c.release());
+        }
+    }
+}
+
+impl InstanceCache {
+    fn callsite(
+        &mut self,
+        instance: &Instance,
+        meta: &'static Metadata<'static>,
+    ) -> Option<&mut CallsiteCache> {
+        let key = meta as *const Metadata<'static> as usize;
+        let pos = match self.last {
+            Some((last, pos)) if last == key => pos,
+            _ => {
+                let entry = self.callsites.entry(key);
+                let pos = entry.index();
+                entry.or_insert_with(|| CallsiteCache::new(instance.callsite(meta)));
+                self.last = Some((key, pos));
+                pos
+            }
+        };
+        self.callsites.get_index_mut(pos).map(|(_, c)| c)
+    }
+}
+
+impl ThreadCache {
+    fn count(
+        &mut self,
+        instance: &Arc<Instance>,
+        event: &Event<'_>,
+    ) -> Result<Option<Arc<str>>, Uncached> {
+        let ThreadCache {
+            instances,
+            event: event_buf,
+            service: service_buf,
+        } = self;
+        let callsite = instance_cache(instances, instance)
+            .and_then(|cache| cache.callsite(instance, event.metadata()))
+            .ok_or(Uncached)?;
+        if callsite.info.internal {
+            return Ok(None);
+        }
+        let memo = callsite.memo_values();
+        let found = read_label_fields(
+            &callsite.info,
+            instance.max_label_len,
+            memo.as_ref(),
+            event,
+            event_buf,
+            service_buf,
+        );
+        if let Some(memo) = memo {
+            let service_hit = match memo.service {
+                Some(_) => found.service == Found::SameAsMemo,
+                None => found.service == Found::Absent,
+            };
+            if found.event == Found::SameAsMemo && service_hit {
+                memo.cell.increment();
+                return Ok(None);
+            }
+            // A partial hit left a value out of its buffer: put it back.
+            if found.event == Found::SameAsMemo {
+                event_buf.clear();
+                event_buf.push_str(memo.event);
+            }
+            if found.service == Found::SameAsMemo {
+                service_buf.clear();
+                service_buf.push_str(memo.service.unwrap_or_default());
+            }
+        }
+        Ok(callsite.count_values(
+            instance,
+            (found.service != Found::Absent).then_some(service_buf.as_str()),
+            (found.event != Found::Absent).then_some(event_buf.as_str()),
+        ))
+    }
+}
+
+/// This thread's cache of `instance`, made on first use.
+fn instance_cache<'a>(
+    instances: &'a mut Vec<InstanceCache>,
+    instance: &Arc<Instance>,
+) -> Option<&'a mut InstanceCache> {
+    let pos = match instances.iter().position(|c| c.id == instance.id) {
+        Some(pos) => pos,
+        None => {
+            // Forget dropped instances, so a process that builds many stays small.
+            instances.retain(|c| c.instance.strong_count() > 0);
+            instances.push(InstanceCache {
+                id: instance.id,
+                instance: Arc::downgrade(instance),
+                callsites: IndexMap::default(),
+                last: None,
+            });
+            instances.len() - 1
+        }
+    };
+    instances.get_mut(pos)
+}
+
+impl Drop for ThreadCache {
+    fn drop(&mut self) {
+        // Hand this thread's cells back so that a later thread continues
+        // their counts instead of adding cells: memory stays bounded by the
+        // threads alive at once. A dropped instance needs nothing back.
+        for cache in &self.instances {
+            if cache.instance.strong_count() > 0 {
+                cache
+                    .callsites
+                    .values()
+                    .for_each(CallsiteCache::release_cells);
+            }
+        }
+    }
+}
+
+/// Where a label field's value ended up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Found {
+    /// No such field, or an empty service value (no label at all in Prometheus).
+    Absent,
+    /// Copied, cut to the length limit, into its buffer.
+    InBuffer,
+    /// Equal to the memo's value; the buffer was not touched.
+    SameAsMemo,
+}
+
+#[derive(Clone, Copy)]
+struct FoundFields {
+    event: Found,
+    service: Found,
+}
+
+/// Reads the event and service fields of `event` into the buffers, unless
+/// they equal the memo's values.
+fn read_label_fields(
+    info: &CallsiteInfo,
+    max_len: usize,
+    memo: Option<&MemoValues<'_>>,
+    event: &Event<'_>,
+    event_buf: &mut String,
+    service_buf: &mut String,
+) -> FoundFields {
+    let mut reader = LabelFieldReader {
+        event_field: info.event_field,
+        service_field: info.service_field,
+        memo_event: memo.map(|m| m.event),
+        memo_service: memo.and_then(|m| m.service),
+        event_buf,
+        service_buf,
+        max_len,
+        found: FoundFields {
+            event: Found::Absent,
+            service: Found::Absent,
+        },
+    };
+    if info.event_field.is_some() || info.service_field.is_some() {
+        event.record(&mut reader);
+    }
+    let mut found = reader.found;
+    if found.service == Found::InBuffer && reader.service_buf.is_empty() {
+        found.service = Found::Absent;
+    }
+    found
+}
+
+struct LabelFieldReader<'a> {
+    event_field: Option<usize>,
+    service_field: Option<usize>,
+    memo_event: Option<&'a str>,
+    memo_service: Option<&'a str>,
+    event_buf: &'a mut String,
+    service_buf: &'a mut String,
+    max_len: usize,
+    found: FoundFields,
+}
+
+impl LabelFieldReader<'_> {
+    /// The buffer of `field` if it is a label field, marked as filled.
+    fn buffer(&mut self, field: &Field) -> Option<&mut String> {
+        let index = Some(field.index());
+        if index == self.event_field {
+            self.found.event = Found::InBuffer;
+            Some(self.event_buf)
+        } else if index == self.service_field {
+            self.found.service = Found::InBuffer;
+            Some(self.service_buf)
+        } else {
+            None
+        }
+    }
+}
+
+impl Visit for LabelFieldReader<'_> {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        let index = Some(field.index());
+        if index == self.event_field && bytes_equal(self.memo_event, value) {
+            self.found.event = Found::SameAsMemo;
+            return;
+        }
+        if index == self.service_field && bytes_equal(self.memo_service, value) {
+            self.found.service = Found::SameAsMemo;
+            return;
+        }
+        let max_len = self.max_len;
+        if let Some(buf) = self.buffer(field) {
+            buf.clear();
+            buf.push_str(truncate(value, max_len));
+        }
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        let max_len = self.max_len;
+        if let Some(buf) = self.buffer(field) {
+            buf.clear();
+            // An error only means the value was cut at `max_len`.
+            let _ = write!(
+                Capped {
+                    out: buf,
+                    max: max_len
+                },
+                "{value:?}"
+            );
+        }
+    }
+}
+
+/// Byte equality without a call to `memcmp`: label values are short, and the
+/// library call was a fifth of the hot path in `benches/overhead.rs`.
+#[inline(always)]
+fn bytes_equal(a: Option<&str>, b: &str) -> bool {
+    let Some(a) = a else { return false };
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    if a.len() < 8 {
+        return a == b;
+    }
+    let word = |s: &[u8], i: usize| {
+        let mut w = [0u8; 8];
+        if let Some(bytes) = s.get(i..i + 8) {
+            w.copy_from_slice(bytes);
+        }
+        u64::from_ne_bytes(w)
+    };
+    let n = a.len();
+    let mut i = 0;
+    while i + 8 <= n {
+        if word(a, i) != word(b, i) {
+            return false;
+        }
+        i += 8;
+    }
+    // The last, possibly overlapping, word covers the tail.
+    word(a, n - 8) == word(b, n - 8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bytes_equal;
+    use crate::LogMetrics;
+    use tracing_subscriber::prelude::*;
+
+    #[test]
+    fn exited_threads_hand_their_cells_to_new_threads() {
+        let (layer, handle) = LogMetrics::builder().build().unwrap();
+        let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(layer));
+        for _ in 0..50 {
+            let d = dispatch.clone();
+            std::thread::spawn(move || {
+                tracing::dispatcher::with_default(&d, || tracing::info!(event = "churn", "x"))
+            })
+            .join()
+            .unwrap();
+        }
+        let cells: Vec<usize> = handle
+            .instance
+            .series
+            .iter()
+            .filter(|s| s.event.as_deref() == Some("churn"))
+            .map(|s| s.cell_count())
+            .collect();
+        // One thread at a time: one cell, reused by each new thread.
+        assert_eq!(cells, [1]);
+        assert_eq!(handle.count("info", "robustmq", "churn"), Some(50));
+    }
+
+    #[test]
+    fn bytes_equal_matches_slice_equality() {
+        let long = "x".repeat(40);
+        let words = [
+            "",
+            "a",
+            "abcdefg",
+            "abcdefgh",
+            "abcdefgi",
+            "abcdefghi",
+            "abcdefghj",
+            "connection_accepted",
+            "connection_acceptee",
+            "ünïcødé",
+            "日本語日本語",
+            long.as_str(),
+        ];
+        for a in words {
+            assert!(!bytes_equal(None, a));
+            for b in words {
+                assert_eq!(bytes_equal(Some(a), b), a == b, "{a:?} vs {b:?}");
+            }
+        }
+    }
+}

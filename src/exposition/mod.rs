@@ -1,0 +1,101 @@
+//! Exposition: what a scrape shows. One snapshot (with the first-sample
+//! policy applied) and one label assembly feed both the text format and the
+//! `prometheus_client` collector.
+
+use std::sync::atomic::Ordering;
+
+use crate::instance::Instance;
+use crate::labels::LEVEL_NAMES;
+use crate::series::{Family, Series};
+
+#[cfg(feature = "prometheus-client")]
+pub(crate) mod collector;
+pub(crate) mod text;
+
+/// Name of the main family.
+pub const EVENTS_METRIC: &str = "robustmq_log_events_total";
+/// Name of the cardinality-guard family.
+pub const OVERFLOW_METRIC: &str = "robustmq_log_label_overflow_total";
+const EVENTS_HELP: &str = "Tracing events counted in-process, by level, service and event name.";
+const OVERFLOW_HELP: &str =
+    "Events whose event name was replaced by \"overflow\" because the service reached max_events_per_service.";
+
+/// The two families: family, text-format name, OpenMetrics family name, help.
+const FAMILIES: [(Family, &str, &str, &str); 2] = [
+    (
+        Family::Events,
+        EVENTS_METRIC,
+        "robustmq_log_events",
+        EVENTS_HELP,
+    ),
+    (
+        Family::Overflow,
+        OVERFLOW_METRIC,
+        "robustmq_log_label_overflow",
+        OVERFLOW_HELP,
+    ),
+];
+
+/// One series as a scrape shows it.
+pub(crate) struct Sample<'a> {
+    pub(crate) series: &'a Series,
+    pub(crate) value: u64,
+}
+
+/// Every series, oldest first, with the value this scrape shows.
+pub(crate) fn snapshot(instance: &Instance) -> Vec<Sample<'_>> {
+    let now_ms = u64::try_from(instance.epoch.elapsed().as_millis()).unwrap_or(u64::MAX);
+    instance
+        .series
+        .iter()
+        .map(|series| Sample {
+            series,
+            value: scrape_value(series, now_ms, instance.first_sample_hold_ms),
+        })
+        .collect()
+}
+
+/// The first-sample policy: a series shows 0 the first time it is scraped
+/// (and for `hold_ms` after that), so that every Prometheus scraping it
+/// records a 0 before the first count. Prometheus ignores the first sample of
+/// a series for `rate()` and `increase()`, so a series born at 1 would hide a
+/// single rare error. Deferring loses nothing: the count shows in full later.
+fn scrape_value(series: &Series, now_ms: u64, hold_ms: u64) -> u64 {
+    let stamp = now_ms.saturating_add(1);
+    // A plain load first: the read-modify-write happens once per series.
+    let mut first = series.first_shown.load(Ordering::Relaxed);
+    if first == 0 {
+        match series
+            .first_shown
+            .compare_exchange(0, stamp, Ordering::Relaxed, Ordering::Relaxed)
+        {
+            Ok(_) => return 0,
+            Err(f) => first = f,
+        }
+    }
+    if stamp.saturating_sub(first) < hold_ms {
+        return 0;
+    }
+    series.total()
+}
+
+/// The labels of `series` in exposition order: global labels, then `level`,
+/// `service` and `event` where the family has them. Values are not escaped.
+pub(crate) fn labels<'a>(
+    instance: &'a Instance,
+    series: &'a Series,
+) -> impl Iterator<Item = (&'a str, &'a str)> {
+    let global = instance
+        .global_labels
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()));
+    let level = series
+        .level
+        .and_then(|l| LEVEL_NAMES.get(l))
+        .map(|l| ("level", *l));
+    let event = series.event.as_deref().map(|e| ("event", e));
+    global
+        .chain(level)
+        .chain(std::iter::once(("service", &*series.service)))
+        .chain(event)
+}
