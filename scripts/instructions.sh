@@ -3,7 +3,7 @@
 # where wall-clock time on a shared machine is not (same binary, same input,
 # same count). Prints a markdown table on stdout, progress on stderr.
 #
-#   scripts/instructions.sh [--baseline REV] [--events N]
+#   scripts/instructions.sh [--baseline REV] [--events N] [--keep DIR]
 #
 # Each (layer, event) of benches/instructions.rs runs at N and 3N events (N
 # defaults to 20000); instructions per event = (Ir(3N) - Ir(N)) / 2N, which
@@ -13,22 +13,28 @@
 # --baseline REV also builds the same bench file against the library at git
 # revision REV (a temporary worktree with the current bench file, Cargo.toml
 # bench entry and Cargo.lock copied in, so both use the same dependency
-# versions, toolchain and profile) and adds REV's `ours` to the table.
+# versions, toolchain and profile) and adds REV's `registry` and `ours` to
+# the table.
+#
+# --keep DIR keeps the callgrind profiles there, to see where the
+# instructions go: `callgrind_annotate DIR/callgrind.ours.six_field.60000`.
 set -euo pipefail
 shopt -s inherit_errexit
 
 usage() {
-  echo "usage: scripts/instructions.sh [--baseline REV] [--events N]" >&2
+  echo "usage: scripts/instructions.sh [--baseline REV] [--events N] [--keep DIR]" >&2
   exit 2
 }
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 n=20000
 baseline=""
+keep=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --baseline) [ $# -ge 2 ] || usage; baseline=$2; shift 2 ;;
     --events) [ $# -ge 2 ] || usage; n=$2; shift 2 ;;
+    --keep) [ $# -ge 2 ] || usage; keep=$2; shift 2 ;;
     *) usage ;;
   esac
 done
@@ -73,9 +79,10 @@ build() {
   echo "$exe"
 }
 
-# Total instructions (callgrind Ir) of one run: binary, layer, event, events.
+# Total instructions (callgrind Ir) of one run: binary, layer, event, events,
+# and a tag told apart in the kept profiles' names.
 ir() {
-  local out="$work/callgrind.$2.$3.$4"
+  local out="$work/callgrind$5.$2.$3.$4"
   if ! valgrind --tool=callgrind --callgrind-out-file="$out" "$1" "$2" "$3" "$4" 2>"$out.log"; then
     echo "instructions.sh: '$1 $2 $3 $4' failed under callgrind:" >&2
     tail -20 "$out.log" >&2
@@ -90,11 +97,11 @@ ir() {
   echo "$total"
 }
 
-# Instructions per event of binary $1 for layer $2 and event $3.
+# Instructions per event of binary $1 for layer $2 and event $3 (tag $4).
 per_event() {
   local low high
-  low=$(ir "$1" "$2" "$3" "$n")
-  high=$(ir "$1" "$2" "$3" $((3 * n)))
+  low=$(ir "$1" "$2" "$3" "$n" "${4:-}")
+  high=$(ir "$1" "$2" "$3" $((3 * n)) "${4:-}")
   awk -v a="$low" -v b="$high" -v n="$n" 'BEGIN { printf "%.1f", (b - a) / (2 * n) }'
 }
 
@@ -135,9 +142,15 @@ if [ -n "$baseline" ]; then
   for event in "${events[@]}"; do
     for layer in registry ours; do
       echo "callgrind: $layer $event at $short" >&2
-      per[base.$layer.$event]=$(per_event "$base_exe" "$layer" "$event")
+      per[base.$layer.$event]=$(per_event "$base_exe" "$layer" "$event" ".$short")
     done
   done
+fi
+
+if [ -n "$keep" ]; then
+  mkdir -p "$keep"
+  cp "$work"/callgrind* "$keep"/
+  echo "callgrind profiles kept in $keep" >&2
 fi
 
 head_rev=$(git -C "$root" rev-parse --short HEAD)
@@ -165,12 +178,14 @@ for layer in "${rows[@]}"; do
   echo "$line |"
 done
 if [ -n "$baseline" ]; then
-  line="| ours at $short (baseline)"
-  for event in "${events[@]}"; do
-    v=${per[base.ours.$event]}
-    line="$line | $v | $(sub "$v" "${per[base.registry.$event]}")"
+  for layer in registry ours; do
+    line="| $layer at $short (baseline)"
+    for event in "${events[@]}"; do
+      v=${per[base.$layer.$event]}
+      line="$line | $v | $(sub "$v" "${per[base.registry.$event]}")"
+    done
+    echo "$line |"
   done
-  echo "$line |"
 fi
 echo
 echo "Added = instructions/event minus the bare registry's on the same event (the baseline's"
