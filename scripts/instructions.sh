@@ -62,6 +62,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
+if [ -n "$baseline" ]; then
+  rev=$(git -C "$root" rev-parse --verify --quiet "$baseline^{commit}") || {
+    echo "instructions.sh: '$baseline' is not a commit in $root" >&2
+    exit 1
+  }
+  short=$(git -C "$root" rev-parse --short "$rev")
+fi
+
 target_dir=$(cd "$root" && cargo metadata --format-version 1 --no-deps | jq -r .target_directory)
 
 # Builds benches/instructions.rs in the checkout $1 and prints the binary's path.
@@ -116,11 +124,6 @@ for event in "${events[@]}"; do
 done
 
 if [ -n "$baseline" ]; then
-  rev=$(git -C "$root" rev-parse --verify --quiet "$baseline^{commit}") || {
-    echo "instructions.sh: '$baseline' is not a commit in $root" >&2
-    exit 1
-  }
-  short=$(git -C "$root" rev-parse --short "$rev")
   # A fixed path per revision: cargo keys its build artifacts by the package
   # path, so a rerun reuses them instead of piling up copies in target/.
   base_wt="${TMPDIR:-/tmp}/robustmq-log-metrics-instructions-$short"
@@ -161,6 +164,9 @@ fi
 sub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", a - b }'; }
 div() { awk -v a="$1" -v b="$2" 'BEGIN { if (b <= 0) print "n/a"; else printf "%.2f", a / b }'; }
 verdict() { awk -v a="$1" -v b="$2" 'BEGIN { print (a <= b ? "PASS" : "FAIL") }'; }
+# A run's total moves by a few hundred instructions whatever N is (start-up
+# randomness): about 0.01 per event at N = 20000, more at small N.
+tolerance=0.5
 
 echo "## Instructions per event (callgrind, N = $n and $((3 * n)) events)"
 echo
@@ -189,8 +195,8 @@ if [ -n "$baseline" ]; then
 fi
 echo
 echo "Added = instructions/event minus the bare registry's on the same event (the baseline's"
-echo "against its own registry run). Targets: ours adds no more than the baseline; on six_field"
-echo "ours adds at most 1.5x the floor."
+echo "against its own registry run). Targets: ours adds no more than the baseline (PASS within"
+echo "$tolerance instruction/event); on six_field ours adds at most 1.5x the floor."
 echo
 if [ -n "$baseline" ]; then
   echo "| event | ours added | ours added at $short | ours / $short | floor added | ours / floor |"
@@ -208,7 +214,7 @@ for event in "${events[@]}"; do
   fi
   if [ -n "$baseline" ]; then
     base=$(sub "${per[base.ours.$event]}" "${per[base.registry.$event]}")
-    echo "| $event | $ours | $base | $(div "$ours" "$base") ($(verdict "$ours" "$base") <= 1) | $floor | $ratio |"
+    echo "| $event | $ours | $base | $(div "$ours" "$base") ($(verdict "$ours" "$(sub "$base" "-$tolerance")")) | $floor | $ratio |"
   else
     echo "| $event | $ours | $floor | $ratio |"
   fi
