@@ -1,0 +1,340 @@
+//! Instruction-count workload: `instructions LAYER EVENT N` builds one
+//! dispatch, warms it up, logs EVENT N times and exits. Run under
+//! `valgrind --tool=callgrind` at N and 3N events, the difference divided by
+//! 2N is the instructions one event costs; `scripts/instructions.sh` does that
+//! for every LAYER and EVENT and prints the table.
+//!
+//! LAYER: `registry`, `floor`, `ours`, `naive`, `json` (see `Layer`).
+//! EVENT: `structured`, `six_field` (see `Event`).
+//!
+//! A `[[bench]]` with `harness = false` rather than an example: it is a
+//! measurement, it gets the bench profile (release with debug info, so
+//! `callgrind_annotate` can name the lines that cost), and `cargo build
+//! --examples` in the test script does not pay for it. Run without arguments
+//! (as `cargo bench` does) it logs each pair a few times and checks that every
+//! layer saw the events.
+//!
+//! It uses only the library's public API, so the script can build this same
+//! file against an older revision of the library and compare both in one run.
+
+use std::cell::Cell;
+use std::hint::black_box;
+use std::process::ExitCode;
+
+use robustmq_log_metrics::{LogMetrics, LogMetricsHandle};
+use tracing::field::{Field, Visit};
+use tracing::Dispatch;
+use tracing_subscriber::layer::Context;
+use tracing_subscriber::prelude::*;
+
+/// Events logged before the measured loop: enough that callsite registration,
+/// per-thread cache fills and map growth all happen here, so they cancel out
+/// of the N / 3N difference.
+const WARM_UP: u64 = 1_000;
+
+/// Added to the loop counter so every `connection_id` has the same number of
+/// digits at N and at 3N events: the layers that format it then cost the same
+/// per event in both runs.
+const ID_BASE: u64 = 1_000_000;
+
+// ------------------------------------------------------------------- events
+
+/// The `structured` event of `benches/overhead.rs`.
+#[inline(never)]
+fn structured(i: u64) {
+    tracing::info!(target: "broker::mqtt_broker::conn", event = "connection_accepted", protocol = "tcp",
+        connection_id = i, remote_addr = "10.0.0.1:1883", node_id = 1u64, "TCP connection accepted");
+}
+
+/// A publish-path event with the fields RobustMQ logs there: five fields and
+/// a message.
+#[inline(never)]
+fn six_field(_i: u64) {
+    tracing::info!(target: "broker::mqtt_broker::publish", event = "message_published", protocol = "mqtt5",
+        client_id = "sensor-gateway-0042", topic_name = "factory/line1/temperature", qos = 1u8,
+        "Message published");
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Event {
+    Structured,
+    SixField,
+}
+
+impl Event {
+    const ALL: [Event; 2] = [Event::Structured, Event::SixField];
+
+    fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|e| e.name() == s)
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Event::Structured => "structured",
+            Event::SixField => "six_field",
+        }
+    }
+
+    fn log_fn(self) -> fn(u64) {
+        match self {
+            Event::Structured => structured,
+            Event::SixField => six_field,
+        }
+    }
+}
+
+// ------------------------------------------------------------------ layers
+
+/// The least any counter that reads a field value can do: visit every field
+/// (two dynamic calls each) with a visitor that does nothing, then one
+/// thread-local increment.
+struct FloorLayer;
+
+thread_local! {
+    static FLOOR_COUNT: Cell<u64> = const { Cell::new(0) };
+}
+
+struct NoopVisit;
+
+impl Visit for NoopVisit {
+    fn record_debug(&mut self, _: &Field, _: &dyn std::fmt::Debug) {}
+}
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for FloorLayer {
+    fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
+        event.record(&mut NoopVisit);
+        FLOOR_COUNT.with(|c| c.set(c.get() + 1));
+    }
+}
+
+/// The naive layer of `benches/overhead.rs`: format every field, then count
+/// through the global `metrics` recorder.
+struct NaiveLayer;
+
+#[derive(Default)]
+struct AllFields(Vec<(String, String)>);
+
+impl Visit for AllFields {
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        self.0.push((field.name().to_owned(), format!("{value:?}")));
+    }
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.0.push((field.name().to_owned(), value.to_owned()));
+    }
+}
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for NaiveLayer {
+    fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
+        let mut fields = AllFields::default();
+        event.record(&mut fields);
+        let name = fields
+            .0
+            .iter()
+            .find(|(k, _)| k == "event")
+            .map_or_else(|| "unstructured".to_owned(), |(_, v)| v.clone());
+        let target = event.metadata().target();
+        let service = if target.starts_with("broker::mqtt_broker") {
+            "mqtt-broker"
+        } else {
+            "robustmq"
+        };
+        let level = event.metadata().level().as_str().to_lowercase();
+        metrics::counter!("robustmq_log_events_total", "level" => level, "service" => service, "event" => name)
+            .increment(1);
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Layer {
+    Registry,
+    Floor,
+    Ours,
+    Naive,
+    Json,
+}
+
+/// What a run needs to check afterwards that its layer saw every event.
+enum Witness {
+    None,
+    Floor,
+    Ours(LogMetricsHandle),
+    Naive(metrics_exporter_prometheus::PrometheusHandle),
+}
+
+impl Layer {
+    const ALL: [Layer; 5] = [
+        Layer::Registry,
+        Layer::Floor,
+        Layer::Ours,
+        Layer::Naive,
+        Layer::Json,
+    ];
+
+    fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|l| l.name() == s)
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Layer::Registry => "registry",
+            Layer::Floor => "floor",
+            Layer::Ours => "ours",
+            Layer::Naive => "naive",
+            Layer::Json => "json",
+        }
+    }
+
+    fn dispatch(self) -> (Dispatch, Witness) {
+        let registry = tracing_subscriber::registry();
+        match self {
+            Layer::Registry => (Dispatch::new(registry), Witness::None),
+            Layer::Floor => (Dispatch::new(registry.with(FloorLayer)), Witness::Floor),
+            Layer::Ours => {
+                let (layer, handle) = LogMetrics::builder()
+                    .service_for_target("broker::mqtt_broker", "mqtt-broker")
+                    .service_for_target("broker::journal_server", "journal-server")
+                    .build()
+                    .expect("build the layer");
+                (Dispatch::new(registry.with(layer)), Witness::Ours(handle))
+            }
+            Layer::Naive => {
+                let recorder =
+                    metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+                let handle = recorder.handle();
+                metrics::set_global_recorder(recorder).expect("install the metrics recorder");
+                (
+                    Dispatch::new(registry.with(NaiveLayer)),
+                    Witness::Naive(handle),
+                )
+            }
+            Layer::Json => (
+                Dispatch::new(
+                    registry.with(
+                        tracing_subscriber::fmt::layer()
+                            .json()
+                            .with_writer(std::io::sink),
+                    ),
+                ),
+                Witness::None,
+            ),
+        }
+    }
+}
+
+/// The value of the `robustmq_log_events_total` sample whose labels include
+/// `event="NAME"`, summed over the matching lines of a text exposition.
+fn count_in(text: &str, event: &str) -> u64 {
+    let label = format!("event=\"{event}\"");
+    text.lines()
+        .filter(|l| l.starts_with("robustmq_log_events_total{") && l.contains(&label))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum::<f64>() as u64
+}
+
+/// Checks that the layer counted `expected` events named `event`; the
+/// instruction counts of a layer that saw nothing would be meaningless.
+fn check(witness: &Witness, event: &str, expected: u64) -> Result<(), String> {
+    let got = match witness {
+        Witness::None => return Ok(()),
+        Witness::Floor => FLOOR_COUNT.with(Cell::get),
+        // A new series shows 0 on its first scrape (the first-sample policy).
+        Witness::Ours(h) => {
+            let _ = h.render();
+            count_in(&h.render(), event)
+        }
+        Witness::Naive(h) => count_in(&h.render(), event),
+    };
+    if got == expected {
+        Ok(())
+    } else {
+        Err(format!(
+            "the layer counted {got} events, expected {expected}"
+        ))
+    }
+}
+
+/// The measured part: the only code whose cost grows with `n`.
+#[inline(never)]
+fn log_n(log: fn(u64), n: u64) {
+    for i in 0..n {
+        log(black_box(ID_BASE + i));
+    }
+}
+
+fn run(layer: Layer, event: Event, n: u64) -> Result<(), String> {
+    let (dispatch, witness) = layer.dispatch();
+    // The global default, as a broker installs it: no scoped-dispatch lookup per event.
+    tracing::dispatcher::set_global_default(dispatch).map_err(|e| e.to_string())?;
+    let log = event.log_fn();
+    log_n(log, WARM_UP);
+    log_n(log, n);
+    let name = match event {
+        Event::Structured => "connection_accepted",
+        Event::SixField => "message_published",
+    };
+    check(&witness, name, WARM_UP + n)
+}
+
+const USAGE: &str = "usage: instructions LAYER EVENT N
+  LAYER: registry | floor | ours | naive | json
+  EVENT: structured | six_field
+  N: events to log after the warm-up
+Run it under callgrind through scripts/instructions.sh.";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    match args.as_slice() {
+        [layer, event, n] => {
+            let (Some(layer), Some(event), Ok(n)) =
+                (Layer::parse(layer), Event::parse(event), n.parse::<u64>())
+            else {
+                eprintln!("{USAGE}");
+                return ExitCode::from(2);
+            };
+            match run(layer, event, n) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("instructions {} {} {n}: {e}", layer.name(), event.name());
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        // `cargo bench` passes `--bench`; a global dispatcher can be set once
+        // per process, so the smoke run starts one child per pair.
+        [] | ["--bench"] => smoke(),
+        _ => {
+            eprintln!("{USAGE}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Runs every pair briefly, each in its own process, and reports failures.
+fn smoke() -> ExitCode {
+    let exe = match std::env::current_exe() {
+        Ok(exe) => exe,
+        Err(e) => {
+            eprintln!("instructions: cannot find my own executable: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut failed = 0;
+    for layer in Layer::ALL {
+        for event in Event::ALL {
+            let status = std::process::Command::new(&exe)
+                .args([layer.name(), event.name(), "100"])
+                .status();
+            if !matches!(status, Ok(s) if s.success()) {
+                eprintln!("instructions {} {}: {status:?}", layer.name(), event.name());
+                failed += 1;
+            }
+        }
+    }
+    eprintln!("{USAGE}");
+    if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
