@@ -408,51 +408,90 @@ struct LabelFieldReader<'a> {
 }
 
 impl LabelFieldReader<'_> {
-    /// The buffer of `field` if it is a label field, marked as filled.
-    fn buffer(&mut self, field: &Field) -> Option<&mut String> {
+    /// Which label field `field` is, if any. Most fields of an event are not
+    /// label fields, and every one of them passes through here.
+    #[inline(always)]
+    fn label(&self, field: &Field) -> Option<Label> {
         let index = Some(field.index());
         if index == self.event_field {
-            self.found.event = Found::InBuffer;
-            Some(self.event_buf)
+            Some(Label::Event)
         } else if index == self.service_field {
-            self.found.service = Found::InBuffer;
-            Some(self.service_buf)
+            Some(Label::Service)
         } else {
             None
         }
     }
+
+    fn store(&mut self, label: Label, value: &str) {
+        let (buf, memo, found) = match label {
+            Label::Event => (&mut *self.event_buf, self.memo_event, &mut self.found.event),
+            Label::Service => (
+                &mut *self.service_buf,
+                self.memo_service,
+                &mut self.found.service,
+            ),
+        };
+        if bytes_equal(memo, value) {
+            *found = Found::SameAsMemo;
+        } else {
+            *found = Found::InBuffer;
+            buf.clear();
+            buf.push_str(truncate(value, self.max_len));
+        }
+    }
+
+    fn store_debug(&mut self, label: Label, value: &dyn fmt::Debug) {
+        let (buf, found) = match label {
+            Label::Event => (&mut *self.event_buf, &mut self.found.event),
+            Label::Service => (&mut *self.service_buf, &mut self.found.service),
+        };
+        *found = Found::InBuffer;
+        buf.clear();
+        // An error only means the value was cut at `max_len`.
+        let _ = write!(
+            Capped {
+                out: buf,
+                max: self.max_len
+            },
+            "{value:?}"
+        );
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Label {
+    Event,
+    Service,
 }
 
 impl Visit for LabelFieldReader<'_> {
     fn record_str(&mut self, field: &Field, value: &str) {
-        let index = Some(field.index());
-        if index == self.event_field && bytes_equal(self.memo_event, value) {
-            self.found.event = Found::SameAsMemo;
-            return;
+        if let Some(label) = self.label(field) {
+            self.store(label, value);
         }
-        if index == self.service_field && bytes_equal(self.memo_service, value) {
-            self.found.service = Found::SameAsMemo;
-            return;
+    }
+
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        if let Some(label) = self.label(field) {
+            self.store_debug(label, &value);
         }
-        let max_len = self.max_len;
-        if let Some(buf) = self.buffer(field) {
-            buf.clear();
-            buf.push_str(truncate(value, max_len));
+    }
+
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        if let Some(label) = self.label(field) {
+            self.store_debug(label, &value);
+        }
+    }
+
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        if let Some(label) = self.label(field) {
+            self.store_debug(label, &value);
         }
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        let max_len = self.max_len;
-        if let Some(buf) = self.buffer(field) {
-            buf.clear();
-            // An error only means the value was cut at `max_len`.
-            let _ = write!(
-                Capped {
-                    out: buf,
-                    max: max_len
-                },
-                "{value:?}"
-            );
+        if let Some(label) = self.label(field) {
+            self.store_debug(label, value);
         }
     }
 }

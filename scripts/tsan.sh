@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Runs the concurrency tests under ThreadSanitizer with an instrumented std.
+# Installs the nightly rust-src component it needs and fails loudly when it cannot.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if ! rustup component add --toolchain nightly rust-src; then
+  echo "tsan.sh: cannot install rust-src for the nightly toolchain (rustup component add --toolchain nightly rust-src)" >&2
+  exit 1
+fi
+# A separate target dir: sanitizer flags rebuild everything.
+RUSTFLAGS="-Zsanitizer=thread" RUSTDOCFLAGS="-Zsanitizer=thread" \
+  cargo +nightly test -Zbuild-std --target x86_64-unknown-linux-gnu \
+  --target-dir target/tsan --test concurrency --test soundness --test stress
