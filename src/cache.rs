@@ -67,7 +67,7 @@ fn count_uncached(instance: &Instance, event: &Event<'_>) -> Option<Arc<str>> {
     let found = read_label_fields(
         &info,
         instance.max_label_len,
-        None,
+        &Memo::default(),
         event,
         &mut event_buf,
         &mut service_buf,
@@ -108,9 +108,7 @@ struct CallsiteCache {
     own_service: ServiceCells,
     /// Events with a service value, by that value.
     services: IndexMap<Box<str>, ServiceCells, FxBuildHasher>,
-    /// The label values this callsite counted last, so that a repeated value
-    /// costs a comparison instead of a copy and a hash lookup.
-    memo: Option<Memo>,
+    memo: Memo,
 }
 
 #[derive(Default)]
@@ -120,19 +118,39 @@ struct ServiceCells {
     events: IndexMap<Box<str>, Arc<Cell>, FxBuildHasher>,
 }
 
-/// Positions in a `CallsiteCache`: `service` in `services` (`None`: the
-/// callsite's own service), `event` in that service's `events`.
-#[derive(Clone, Copy)]
+/// The label values a callsite counted last, and their cell, so that a
+/// repeated value costs a comparison instead of a copy and two hash lookups.
+/// Owned copies rather than positions in the maps: a hit then reads the
+/// values and the cell directly, without indexing.
+#[derive(Default)]
 struct Memo {
-    service: Option<usize>,
-    event: usize,
+    /// `None` until the callsite counts an event that has an event value.
+    cell: Option<Arc<Cell>>,
+    event: String,
+    /// Whether `service` holds a service value (else: the callsite's own service).
+    has_service: bool,
+    service: String,
 }
 
-/// The memo's label values and cell.
-struct MemoValues<'a> {
-    service: Option<&'a str>,
-    event: &'a str,
-    cell: &'a Arc<Cell>,
+impl Memo {
+    fn set(&mut self, cell: &Arc<Cell>, service: Option<&str>, event: &str) {
+        if !self.cell.as_ref().is_some_and(|c| Arc::ptr_eq(c, cell)) {
+            self.cell = Some(cell.clone());
+        }
+        self.event.clear();
+        self.event.push_str(event);
+        self.has_service = service.is_some();
+        self.service.clear();
+        self.service.push_str(service.unwrap_or_default());
+    }
+
+    fn event(&self) -> Option<&str> {
+        self.cell.is_some().then_some(self.event.as_str())
+    }
+
+    fn service(&self) -> Option<&str> {
+        (self.cell.is_some() && self.has_service).then_some(self.service.as_str())
+    }
 }
 
 impl CallsiteCache {
@@ -141,29 +159,8 @@ impl CallsiteCache {
             info,
             own_service: ServiceCells::default(),
             services: IndexMap::default(),
-            memo: None,
+            memo: Memo::default(),
         }
-    }
-
-    fn cells(&self, service: Option<usize>) -> Option<&ServiceCells> {
-        match service {
-            None => Some(&self.own_service),
-            Some(i) => self.services.get_index(i).map(|(_, c)| c),
-        }
-    }
-
-    fn memo_values(&self) -> Option<MemoValues<'_>> {
-        let memo = self.memo?;
-        let service = match memo.service {
-            None => None,
-            Some(i) => Some(&**self.services.get_index(i)?.0),
-        };
-        let (event, cell) = self.cells(memo.service)?.events.get_index(memo.event)?;
-        Some(MemoValues {
-            service,
-            event,
-            cell,
-        })
     }
 
     /// Counts an event with these label values (after a memo miss).
@@ -173,32 +170,31 @@ impl CallsiteCache {
         service: Option<&str>,
         event: Option<&str>,
     ) -> Option<Arc<str>> {
-        let service_pos = match service {
-            None => Some(None),
-            Some(name) => self.services.get_index_of(name).map(Some),
+        let CallsiteCache {
+            info,
+            own_service,
+            services,
+            memo,
+        } = self;
+        let known = match service {
+            None => Some(&*own_service),
+            Some(name) => services.get(name),
         };
-        if let Some(cells) = service_pos.and_then(|pos| self.cells(pos)) {
-            match event {
-                Some(e) => {
-                    if let Some((pos, _, cell)) = cells.events.get_full(e) {
-                        cell.increment();
-                        self.memo = service_pos.map(|service| Memo {
-                            service,
-                            event: pos,
-                        });
-                        return None;
-                    }
+        if let Some(cells) = known {
+            let cell = match event {
+                Some(e) => cells.events.get(e),
+                None => cells.no_event.as_ref(),
+            };
+            if let Some(cell) = cell {
+                cell.increment();
+                if let Some(e) = event {
+                    memo.set(cell, service, e);
                 }
-                None => {
-                    if let Some(cell) = &cells.no_event {
-                        cell.increment();
-                        return None;
-                    }
-                }
+                return None;
             }
         }
         // First sight of these values at this callsite on this thread.
-        let placed = instance.place(&self.info, service, event);
+        let placed = instance.place(info, service, event);
         let series = instance.series.get(placed.series)?;
         if !placed.cacheable {
             series.add_uncached(1);
@@ -206,20 +202,14 @@ impl CallsiteCache {
         }
         let cell = series.claim_cell();
         cell.increment();
-        let (service_pos, cells) = match service {
-            None => (None, &mut self.own_service),
-            Some(name) => {
-                let entry = self.services.entry(name.into());
-                (Some(entry.index()), entry.or_default())
-            }
+        let cells = match service {
+            None => own_service,
+            Some(name) => services.entry(name.into()).or_default(),
         };
         match event {
             Some(e) => {
-                let (pos, _) = cells.events.insert_full(e.into(), cell);
-                self.memo = Some(Memo {
-                    service: service_pos,
-                    event: pos,
-                });
+                memo.set(&cell, service, e);
+                cells.events.insert(e.into(), cell);
             }
             None => cells.no_event = Some(cell),
         }
@@ -272,32 +262,33 @@ impl ThreadCache {
         if callsite.info.internal {
             return Ok(None);
         }
-        let memo = callsite.memo_values();
+        let memo = &callsite.memo;
         let found = read_label_fields(
             &callsite.info,
             instance.max_label_len,
-            memo.as_ref(),
+            memo,
             event,
             event_buf,
             service_buf,
         );
-        if let Some(memo) = memo {
-            let service_hit = match memo.service {
-                Some(_) => found.service == Found::SameAsMemo,
-                None => found.service == Found::Absent,
+        if let Some(cell) = &memo.cell {
+            let service_hit = if memo.has_service {
+                found.service == Found::SameAsMemo
+            } else {
+                found.service == Found::Absent
             };
             if found.event == Found::SameAsMemo && service_hit {
-                memo.cell.increment();
+                cell.increment();
                 return Ok(None);
             }
             // A partial hit left a value out of its buffer: put it back.
             if found.event == Found::SameAsMemo {
                 event_buf.clear();
-                event_buf.push_str(memo.event);
+                event_buf.push_str(&memo.event);
             }
             if found.service == Found::SameAsMemo {
                 service_buf.clear();
-                service_buf.push_str(memo.service.unwrap_or_default());
+                service_buf.push_str(&memo.service);
             }
         }
         Ok(callsite.count_values(
@@ -368,16 +359,16 @@ struct FoundFields {
 fn read_label_fields(
     info: &CallsiteInfo,
     max_len: usize,
-    memo: Option<&MemoValues<'_>>,
+    memo: &Memo,
     event: &Event<'_>,
     event_buf: &mut String,
     service_buf: &mut String,
 ) -> FoundFields {
     let mut reader = LabelFieldReader {
-        event_field: info.event_field,
-        service_field: info.service_field,
-        memo_event: memo.map(|m| m.event),
-        memo_service: memo.and_then(|m| m.service),
+        event_field: info.event_field.unwrap_or(usize::MAX),
+        service_field: info.service_field.unwrap_or(usize::MAX),
+        memo_event: memo.event(),
+        memo_service: memo.service(),
         event_buf,
         service_buf,
         max_len,
@@ -397,8 +388,9 @@ fn read_label_fields(
 }
 
 struct LabelFieldReader<'a> {
-    event_field: Option<usize>,
-    service_field: Option<usize>,
+    /// Field indices; `usize::MAX` when the callsite has no such field.
+    event_field: usize,
+    service_field: usize,
     memo_event: Option<&'a str>,
     memo_service: Option<&'a str>,
     event_buf: &'a mut String,
@@ -412,7 +404,7 @@ impl LabelFieldReader<'_> {
     /// label fields, and every one of them passes through here.
     #[inline(always)]
     fn label(&self, field: &Field) -> Option<Label> {
-        let index = Some(field.index());
+        let index = field.index();
         if index == self.event_field {
             Some(Label::Event)
         } else if index == self.service_field {
@@ -422,6 +414,10 @@ impl LabelFieldReader<'_> {
         }
     }
 
+    // Out of line, so that `record_str` for the many fields that are not
+    // labels stays a comparison and a return (saving and restoring the
+    // registers a copy needs was 10 instructions per field in callgrind).
+    #[inline(never)]
     fn store(&mut self, label: Label, value: &str) {
         let (buf, memo, found) = match label {
             Label::Event => (&mut *self.event_buf, self.memo_event, &mut self.found.event),
@@ -440,6 +436,7 @@ impl LabelFieldReader<'_> {
         }
     }
 
+    #[inline(never)]
     fn store_debug(&mut self, label: Label, value: &dyn fmt::Debug) {
         let (buf, found) = match label {
             Label::Event => (&mut *self.event_buf, &mut self.found.event),
@@ -466,8 +463,15 @@ enum Label {
 
 impl Visit for LabelFieldReader<'_> {
     fn record_str(&mut self, field: &Field, value: &str) {
-        if let Some(label) = self.label(field) {
-            self.store(label, value);
+        match self.label(field) {
+            None => {}
+            Some(Label::Event) if bytes_equal(self.memo_event, value) => {
+                self.found.event = Found::SameAsMemo;
+            }
+            Some(Label::Service) if bytes_equal(self.memo_service, value) => {
+                self.found.service = Found::SameAsMemo;
+            }
+            Some(label) => self.store(label, value),
         }
     }
 
