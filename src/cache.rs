@@ -32,6 +32,8 @@ thread_local! {
     static CACHE: RefCell<ThreadCache> = const {
         RefCell::new(ThreadCache {
             instances: Vec::new(),
+            callsites: IndexMap::with_hasher(FxBuildHasher),
+            last: None,
             event: String::new(),
             service: String::new(),
         })
@@ -83,23 +85,21 @@ fn count_uncached(instance: &Instance, event: &Event<'_>) -> Option<Arc<str>> {
     placed.cap_reached
 }
 
-/// Everything one thread has resolved, per instance.
+/// Everything one thread has resolved, for every instance it counted for.
 struct ThreadCache {
-    instances: Vec<InstanceCache>,
+    /// Instances this thread counted for: their cells are released at thread
+    /// exit, and the entries of dropped ones forgotten.
+    instances: Vec<(u64, Weak<Instance>)>,
+    /// Keyed by instance id and the address of the callsite's
+    /// `&'static Metadata`: unique per callsite and one word to hash, unlike
+    /// the fat `Identifier`.
+    callsites: IndexMap<(u64, usize), CallsiteCache, FxBuildHasher>,
+    /// (key, position) of the previous event's callsite: a burst from one
+    /// call site skips the hash lookup.
+    last: Option<((u64, usize), usize)>,
     /// Reused buffers for the event and service values of the current event.
     event: String,
     service: String,
-}
-
-struct InstanceCache {
-    id: u64,
-    instance: Weak<Instance>,
-    /// Keyed by the address of the callsite's `&'static Metadata`: unique per
-    /// callsite and one word to hash, unlike the fat `Identifier`.
-    callsites: IndexMap<usize, CallsiteCache, FxBuildHasher>,
-    /// (key, index) of the previous event's callsite: a burst from one call
-    /// site skips the hash lookup.
-    last: Option<(usize, usize)>,
 }
 
 struct CallsiteCache {
@@ -224,41 +224,57 @@ impl CallsiteCache {
     }
 }
 
-impl InstanceCache {
-    fn callsite(
-        &mut self,
-        instance: &Instance,
-        meta: &'static Metadata<'static>,
-    ) -> Option<&mut CallsiteCache> {
-        let key = meta as *const Metadata<'static> as usize;
-        let pos = match self.last {
-            Some((last, pos)) if last == key => pos,
-            _ => {
-                let entry = self.callsites.entry(key);
-                let pos = entry.index();
-                entry.or_insert_with(|| CallsiteCache::new(instance.callsite(meta)));
-                self.last = Some((key, pos));
-                pos
-            }
-        };
-        self.callsites.get_index_mut(pos).map(|(_, c)| c)
-    }
-}
-
 impl ThreadCache {
+    /// The position of a callsite's cache, made on first sight.
+    #[cold]
+    fn find_callsite(
+        &mut self,
+        instance: &Arc<Instance>,
+        meta: &'static Metadata<'static>,
+        key: (u64, usize),
+    ) -> usize {
+        if let Some(pos) = self.callsites.get_index_of(&key) {
+            self.last = Some((key, pos));
+            return pos;
+        }
+        if !self.instances.iter().any(|(id, _)| *id == instance.id) {
+            // Forget dropped instances, so a process that builds many stays small.
+            let ThreadCache {
+                instances,
+                callsites,
+                ..
+            } = self;
+            instances.retain(|(_, i)| i.strong_count() > 0);
+            callsites.retain(|(id, _), _| instances.iter().any(|(i, _)| i == id));
+            instances.push((instance.id, Arc::downgrade(instance)));
+        }
+        let (pos, _) = self
+            .callsites
+            .insert_full(key, CallsiteCache::new(instance.callsite(meta)));
+        self.last = Some((key, pos));
+        pos
+    }
+
     fn count(
         &mut self,
         instance: &Arc<Instance>,
         event: &Event<'_>,
     ) -> Result<Option<Arc<str>>, Uncached> {
+        let key = (
+            instance.id,
+            event.metadata() as *const Metadata<'static> as usize,
+        );
+        let pos = match self.last {
+            Some((last, pos)) if last == key => pos,
+            _ => self.find_callsite(instance, event.metadata(), key),
+        };
         let ThreadCache {
-            instances,
+            callsites,
             event: event_buf,
             service: service_buf,
+            ..
         } = self;
-        let callsite = instance_cache(instances, instance)
-            .and_then(|cache| cache.callsite(instance, event.metadata()))
-            .ok_or(Uncached)?;
+        let (_, callsite) = callsites.get_index_mut(pos).ok_or(Uncached)?;
         if callsite.info.internal {
             return Ok(None);
         }
@@ -281,44 +297,37 @@ impl ThreadCache {
                 cell.increment();
                 return Ok(None);
             }
-            // A partial hit left a value out of its buffer: put it back.
-            if found.event == Found::SameAsMemo {
-                event_buf.clear();
-                event_buf.push_str(&memo.event);
-            }
-            if found.service == Found::SameAsMemo {
-                service_buf.clear();
-                service_buf.push_str(&memo.service);
-            }
         }
-        Ok(callsite.count_values(
-            instance,
-            (found.service != Found::Absent).then_some(service_buf.as_str()),
-            (found.event != Found::Absent).then_some(event_buf.as_str()),
-        ))
+        Ok(callsite.count_after_memo_miss(instance, found, event_buf, service_buf))
     }
 }
 
-/// This thread's cache of `instance`, made on first use.
-fn instance_cache<'a>(
-    instances: &'a mut Vec<InstanceCache>,
-    instance: &Arc<Instance>,
-) -> Option<&'a mut InstanceCache> {
-    let pos = match instances.iter().position(|c| c.id == instance.id) {
-        Some(pos) => pos,
-        None => {
-            // Forget dropped instances, so a process that builds many stays small.
-            instances.retain(|c| c.instance.strong_count() > 0);
-            instances.push(InstanceCache {
-                id: instance.id,
-                instance: Arc::downgrade(instance),
-                callsites: IndexMap::default(),
-                last: None,
-            });
-            instances.len() - 1
+impl CallsiteCache {
+    /// Out of line: the memo hit above stays small, with few registers to save.
+    #[cold]
+    #[inline(never)]
+    fn count_after_memo_miss(
+        &mut self,
+        instance: &Instance,
+        found: FoundFields,
+        event_buf: &mut String,
+        service_buf: &mut String,
+    ) -> Option<Arc<str>> {
+        // A partial hit left a value out of its buffer: put it back.
+        if found.event == Found::SameAsMemo {
+            event_buf.clear();
+            event_buf.push_str(&self.memo.event);
         }
-    };
-    instances.get_mut(pos)
+        if found.service == Found::SameAsMemo {
+            service_buf.clear();
+            service_buf.push_str(&self.memo.service);
+        }
+        self.count_values(
+            instance,
+            (found.service != Found::Absent).then_some(service_buf.as_str()),
+            (found.event != Found::Absent).then_some(event_buf.as_str()),
+        )
+    }
 }
 
 impl Drop for ThreadCache {
@@ -326,12 +335,13 @@ impl Drop for ThreadCache {
         // Hand this thread's cells back so that a later thread continues
         // their counts instead of adding cells: memory stays bounded by the
         // threads alive at once. A dropped instance needs nothing back.
-        for cache in &self.instances {
-            if cache.instance.strong_count() > 0 {
-                cache
-                    .callsites
-                    .values()
-                    .for_each(CallsiteCache::release_cells);
+        for ((id, _), callsite) in &self.callsites {
+            let alive = self
+                .instances
+                .iter()
+                .any(|(i, instance)| i == id && instance.strong_count() > 0);
+            if alive {
+                callsite.release_cells();
             }
         }
     }
@@ -418,22 +428,29 @@ impl LabelFieldReader<'_> {
     // labels stays a comparison and a return (saving and restoring the
     // registers a copy needs was 10 instructions per field in callgrind).
     #[inline(never)]
-    fn store(&mut self, label: Label, value: &str) {
-        let (buf, memo, found) = match label {
-            Label::Event => (&mut *self.event_buf, self.memo_event, &mut self.found.event),
-            Label::Service => (
-                &mut *self.service_buf,
-                self.memo_service,
-                &mut self.found.service,
-            ),
+    fn compare_or_store(&mut self, label: Label, value: &str) {
+        let (memo, found) = match label {
+            Label::Event => (self.memo_event, &mut self.found.event),
+            Label::Service => (self.memo_service, &mut self.found.service),
         };
         if bytes_equal(memo, value) {
             *found = Found::SameAsMemo;
         } else {
-            *found = Found::InBuffer;
-            buf.clear();
-            buf.push_str(truncate(value, self.max_len));
+            self.store(label, value);
         }
+    }
+
+    /// Out of line again: a copy needs registers a memo hit does not.
+    #[cold]
+    #[inline(never)]
+    fn store(&mut self, label: Label, value: &str) {
+        let (buf, found) = match label {
+            Label::Event => (&mut *self.event_buf, &mut self.found.event),
+            Label::Service => (&mut *self.service_buf, &mut self.found.service),
+        };
+        *found = Found::InBuffer;
+        buf.clear();
+        buf.push_str(truncate(value, self.max_len));
     }
 
     #[inline(never)]
@@ -463,15 +480,8 @@ enum Label {
 
 impl Visit for LabelFieldReader<'_> {
     fn record_str(&mut self, field: &Field, value: &str) {
-        match self.label(field) {
-            None => {}
-            Some(Label::Event) if bytes_equal(self.memo_event, value) => {
-                self.found.event = Found::SameAsMemo;
-            }
-            Some(Label::Service) if bytes_equal(self.memo_service, value) => {
-                self.found.service = Found::SameAsMemo;
-            }
-            Some(label) => self.store(label, value),
+        if let Some(label) = self.label(field) {
+            self.compare_or_store(label, value);
         }
     }
 
