@@ -271,7 +271,8 @@ pub(crate) struct Shared {
     callsites: DashMap<Identifier, Arc<CallsiteInfo>>,
     series_head: AtomicPtr<Series>,
     pub(crate) series_count: AtomicUsize,
-    pub(crate) recorder: Option<metrics_exporter_prometheus::PrometheusHandle>,
+    /// Text appended to every render (the global `metrics` recorder's series).
+    pub(crate) recorder: Option<crate::builder::AppendedText>,
 }
 
 // SAFETY: all shared mutable state is atomics, DashMaps or lock-free lists
@@ -282,7 +283,7 @@ unsafe impl Sync for Shared {}
 impl Shared {
     pub(crate) fn new(
         b: LogMetricsBuilder,
-        recorder: Option<metrics_exporter_prometheus::PrometheusHandle>,
+        recorder: Option<crate::builder::AppendedText>,
     ) -> Self {
         let mut global_block = String::new();
         for (k, v) in &b.global_labels {
@@ -294,6 +295,7 @@ impl Shared {
             );
             global_block.push_str("\",");
         }
+        let target_services = b.target_services();
         let mut shared = Shared {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             enabled: b.enabled,
@@ -320,8 +322,7 @@ impl Shared {
         };
         let truncate = |s: &str| crate::labels::truncate(s, b.max_label_len).to_owned();
         shared.default_service = shared.configured_service(&truncate(&b.default_service));
-        let mut targets: Vec<(Box<str>, Arc<ServiceState>)> = b
-            .targets
+        let mut targets: Vec<(Box<str>, Arc<ServiceState>)> = target_services
             .iter()
             .map(|(p, s)| (p.as_str().into(), shared.configured_service(&truncate(s))))
             .collect();

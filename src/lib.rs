@@ -53,6 +53,9 @@
 //! - `prometheus-client`: `LogMetricsHandle::collector()` exposes the counts as
 //!   a `prometheus_client` collector, for a broker that serves its own registry.
 //! - `tls`: the server speaks HTTPS (rustls) with `ServerOptions::tls`.
+//! - `metrics-recorder`: `LogMetricsBuilder::install_recorder()` installs a
+//!   global `metrics` recorder whose series follow the log families on the
+//!   same endpoint (pulls `metrics` and `metrics-exporter-prometheus`).
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations, unreachable_pub, rust_2018_idioms)]
 
@@ -70,10 +73,11 @@ mod server;
 mod tls;
 
 pub use builder::{
-    LogMetrics, LogMetricsBuilder, DEFAULT_MAX_EVENTS_PER_SERVICE, DEFAULT_MAX_LABEL_LEN,
-    DEFAULT_MAX_SERVICES, MAX_EVENTS_PER_SERVICE_LIMIT, MAX_LABEL_LEN_LIMIT, MAX_SERVICES_LIMIT,
+    LogMetrics, LogMetricsBuilder, UnstructuredEvents, DEFAULT_MAX_EVENTS_PER_SERVICE,
+    DEFAULT_MAX_LABEL_LEN, DEFAULT_MAX_SERVICES, MAX_EVENTS_PER_SERVICE_LIMIT, MAX_LABEL_LEN_LIMIT,
+    MAX_SERVICES_LIMIT, ROBUSTMQ_SERVICES,
 };
-pub use config::{AuthConfig, LogMetricsConfig, TlsConfig};
+pub use config::{AuthConfig, LayerConfig, LogMetricsConfig, Preset, TlsConfig, LAYER_KEYS};
 pub use error::Error;
 pub use handle::LogMetricsHandle;
 pub use labels::{OVERFLOW, RESERVED_VALUES, UNSTRUCTURED};

@@ -70,7 +70,7 @@ pub(crate) fn render_text(shared: &Shared) -> String {
         }
     }
     if let Some(rec) = &shared.recorder {
-        out.push_str(&rec.render());
+        out.push_str(&rec());
     }
     out
 }
