@@ -232,7 +232,8 @@ impl LogMetricsBuilder {
     /// # let _ = builder;
     /// ```
     pub fn global_label(mut self, name: &str, value: impl Display) -> Self {
-        self.global_labels.push((name.to_owned(), value.to_string()));
+        self.global_labels
+            .push((name.to_owned(), value.to_string()));
         self
     }
 

@@ -303,7 +303,11 @@ impl TryFrom<Table> for LogMetricsConfig {
         let t = &mut table;
         take(t, "listen", &mut c.listen)?;
         take(t, "path", &mut c.path)?;
-        take(t, "header_read_timeout_secs", &mut c.header_read_timeout_secs)?;
+        take(
+            t,
+            "header_read_timeout_secs",
+            &mut c.header_read_timeout_secs,
+        )?;
         take(t, "max_concurrent_scrapes", &mut c.max_concurrent_scrapes)?;
         take(t, "gzip", &mut c.gzip)?;
         take(t, "auth", &mut c.auth)?;
