@@ -6,7 +6,7 @@
 //! body between `--- metrics ---` and `--- end ---` for the test to parse.
 
 use std::collections::HashMap;
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::{Arc, LazyLock, Mutex, OnceLock};
 
 use axum::extract::State;
 use axum::routing::get;
@@ -80,12 +80,14 @@ struct LogMetricsAppenderConfig {
     metrics: LayerConfig,
 }
 
+/// Parked here for common-metrics, whichever way the crates depend on each other.
+static LOG_METRICS: OnceLock<LogMetricsHandle> = OnceLock::new();
+
 impl LogMetricsAppenderConfig {
-    fn create_layer(&self) -> Result<(BoxedLayer, LogMetricsHandle), robustmq_log_metrics::Error> {
+    fn create_layer(&self) -> Result<BoxedLayer, robustmq_log_metrics::Error> {
         let (layer, handle) = LogMetrics::from_layer_config(&self.metrics)?.build()?;
-        // common-metrics' global registry serves the counts: no second port.
-        metrics_register_default().register_collector(Box::new(handle.collector()));
-        Ok((layer.with_filter(filter_of(&self.targets)).boxed(), handle))
+        let _ = LOG_METRICS.set(handle);
+        Ok(layer.with_filter(filter_of(&self.targets)).boxed())
     }
 }
 
@@ -95,6 +97,14 @@ static REGISTRY: LazyLock<Mutex<Registry>> = LazyLock::new(|| Mutex::new(Registr
 
 fn metrics_register_default() -> std::sync::MutexGuard<'static, Registry> {
     REGISTRY.lock().unwrap()
+}
+
+/// At start-up, after logging is initialised: the counts join the registry
+/// that the admin server already serves on `http_port`; no second port.
+fn register_log_metrics() {
+    if let Some(handle) = LOG_METRICS.get() {
+        metrics_register_default().register_collector(Box::new(handle.collector()));
+    }
 }
 
 fn dump_metrics() -> String {
@@ -143,7 +153,6 @@ async fn get_body(addr: std::net::SocketAddr, path: &str) -> String {
 async fn main() {
     let configs: Configs = toml::from_str(LOGGER_TOML).expect("logger.toml");
     let mut layers: Vec<BoxedLayer> = Vec::new();
-    let mut log_metrics = None;
     let mut names: Vec<_> = configs.appenders.keys().cloned().collect();
     names.sort();
     for name in names {
@@ -155,15 +164,12 @@ async fn main() {
                     .with_filter(filter_of(&c.targets))
                     .boxed(),
             ),
-            Appender::LogMetrics(c) => {
-                let (layer, handle) = c.create_layer().expect("log_metrics appender");
-                layers.push(layer);
-                log_metrics = Some(handle);
-            }
+            Appender::LogMetrics(c) => layers.push(c.create_layer().expect("log_metrics appender")),
         }
     }
     tracing_subscriber::registry().with(layers).init();
-    let log_metrics = log_metrics.expect("a log_metrics appender");
+    register_log_metrics();
+    let log_metrics = LOG_METRICS.get().expect("a log_metrics appender");
 
     // RobustMQ's own metric in the same registry.
     let connections = Counter::<u64>::default();
@@ -175,7 +181,7 @@ async fn main() {
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let app = admin_router(state, &log_metrics);
+    let app = admin_router(state, log_metrics);
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
 
     // Log calls as RobustMQ's crates make them (targets are module paths).
