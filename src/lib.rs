@@ -19,13 +19,13 @@
 //! use tracing_subscriber::prelude::*;
 //! use robustmq_log_metrics::LogMetrics;
 //!
+//! let broker_id: u64 = 1;
 //! let (metrics_layer, handle) = LogMetrics::builder()
-//!     .default_service("robustmq")
-//!     .service_for_target("mqtt_broker", "mqtt-broker")
-//!     .global_label("node_id", "1")
+//!     .robustmq_services() // meta_service -> meta-service, mqtt_broker -> mqtt-broker, ...
+//!     .global_label("node_id", broker_id)
 //!     .build()?;
 //! tracing_subscriber::registry().with(metrics_layer).init();
-//! let _server = handle.spawn_server("127.0.0.1:9091".parse().unwrap())?;
+//! let _server = handle.spawn_server("127.0.0.1:9477".parse().unwrap())?;
 //! tracing::error!(event = "storage_error", "rocksdb write failed");
 //! # Ok::<(), robustmq_log_metrics::Error>(())
 //! ```
@@ -71,6 +71,11 @@ mod prom_client;
 mod render;
 mod server;
 mod tls;
+
+// The README's integration snippet compiles and runs as written.
+#[cfg(all(doctest, feature = "prometheus-client"))]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
 
 pub use builder::{
     LogMetrics, LogMetricsBuilder, UnstructuredEvents, DEFAULT_MAX_EVENTS_PER_SERVICE,
