@@ -130,3 +130,49 @@ fn robustmq_shape_has_one_prometheus_client_toml_axum_and_tracing_subscriber() {
     assert!(prom.starts_with("prometheus-client v0.23.1\n"), "{prom}");
     assert!(prom.contains("robustmq-log-metrics v"), "{prom}");
 }
+
+/// RobustMQ's situation exactly: a workspace whose Cargo.lock already holds
+/// prometheus-client 0.23.1 adds this crate; cargo keeps the locked release
+/// for the range `>=0.23.1, <0.27` instead of adding 0.26.
+#[test]
+fn adding_the_crate_to_a_workspace_locked_at_0_23_1_adds_no_second_prometheus_client() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("src")).unwrap();
+    std::fs::write(dir.path().join("src/lib.rs"), "").unwrap();
+    let manifest = dir.path().join("Cargo.toml");
+    let head = "[package]\nname = \"locked-workspace\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n[workspace]\n\n[dependencies]\nprometheus-client = \"0.23.1\"\n";
+    std::fs::write(&manifest, head).unwrap();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let run = |args: &[&str]| {
+        let out = Command::new(&cargo)
+            .args(args)
+            .arg("--manifest-path")
+            .arg(&manifest)
+            .output()
+            .expect("run cargo");
+        assert!(
+            out.status.success(),
+            "cargo {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    run(&["generate-lockfile", "--quiet"]);
+    let ours = format!(
+        "robustmq-log-metrics = {{ path = {:?}, default-features = false, features = [\"prometheus-client\"] }}\n",
+        support::repo_dir()
+    );
+    std::fs::write(&manifest, format!("{head}{ours}")).unwrap();
+    let prom = run(&[
+        "tree",
+        "--invert",
+        "prometheus-client",
+        "--prefix",
+        "depth",
+        "--edges",
+        "normal",
+    ]);
+    let roots: Vec<&str> = prom.lines().filter(|l| l.starts_with('0')).collect();
+    assert_eq!(roots, ["0prometheus-client v0.23.1"], "{prom}");
+    assert!(prom.contains("robustmq-log-metrics v"), "{prom}");
+}
