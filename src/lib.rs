@@ -51,7 +51,8 @@
 //! # Features
 //!
 //! - `prometheus-client`: `LogMetricsHandle::collector()` exposes the counts as
-//!   a `prometheus_client` collector, for a broker that serves its own registry.
+//!   a `prometheus_client` collector, for a broker that serves its own registry
+//!   (any prometheus-client from 0.23.1, RobustMQ's, to 0.26).
 //! - `tls`: the server speaks HTTPS (rustls) with `ServerOptions::tls`.
 //! - `metrics-recorder`: `LogMetricsBuilder::install_recorder()` installs a
 //!   global `metrics` recorder whose series follow the log families on the
