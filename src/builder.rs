@@ -1,9 +1,12 @@
 //! The builder: plain settings and their validation; no I/O, no global state.
 
+use std::fmt::Display;
 use std::sync::Arc;
 
+use serde::{Deserialize, Serialize};
+
 use crate::instance::{ExtraExposition, Instance, Settings};
-use crate::labels::{validate_label_name, LEVEL_NAMES};
+use crate::labels::{validate_label_name, LEVEL_NAMES, RESERVED_VALUES};
 use crate::{Error, LogMetricsHandle, LogMetricsLayer};
 
 /// Default for [`LogMetricsBuilder::max_events_per_service`].
@@ -18,6 +21,55 @@ pub const MAX_LABEL_LEN_LIMIT: usize = 4096;
 pub const MAX_EVENTS_PER_SERVICE_LIMIT: usize = 100_000;
 /// Largest accepted [`LogMetricsBuilder::max_services`].
 pub const MAX_SERVICES_LIMIT: usize = 10_000;
+
+/// Every logging crate of RobustMQ (commit 8bd49dc59, 2026-08) as
+/// (tracing target prefix, `service` label): a crate's target is its module
+/// path, the crate name with `_`. Used by [`LogMetricsBuilder::robustmq_services`]
+/// and `preset = "robustmq"`.
+///
+/// The shared `common/*` crates are left out on purpose: they run on behalf of
+/// every role, so naming one service for them would be wrong; their events get
+/// the default service.
+pub const ROBUSTMQ_SERVICES: [(&str, &str); 13] = [
+    ("meta_service", "meta-service"),
+    ("mqtt_broker", "mqtt-broker"),
+    ("kafka_broker", "kafka-broker"),
+    ("amqp_broker", "amqp-broker"),
+    ("nats_broker", "nats-broker"),
+    ("storage_engine", "storage-engine"),
+    ("storage_adapter", "storage-adapter"),
+    ("connector", "connector"),
+    ("delay_message", "delay-message"),
+    ("broker_server", "broker-server"),
+    ("broker_core", "broker-core"),
+    ("admin_server", "admin-server"),
+    ("grpc_clients", "grpc-clients"),
+];
+
+/// What the `event` label says for an event that has no event field.
+///
+/// ```
+/// use robustmq_log_metrics::{LogMetrics, UnstructuredEvents};
+/// let builder = LogMetrics::builder().unstructured(UnstructuredEvents::Callsite);
+/// # let _ = builder;
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum UnstructuredEvents {
+    /// `event="unstructured"` for all of them (config value `"unstructured"`).
+    #[default]
+    Unstructured,
+    /// `event="<module_path>:<line>"` of the call site, e.g.
+    /// `mqtt_broker::handler::connect:123` (config value `"callsite"`): a value
+    /// a person can act on before the logs carry event names. Bounded by the
+    /// number of call sites and under the same caps as event names. The
+    /// values change when code moves (a release that adds a line above a log
+    /// call starts a new series), so the shipped alerts never treat them as
+    /// new error events; the `:<line>` suffix, which no event name has, tells
+    /// them apart.
+    Callsite,
+}
 
 /// Entry point: `LogMetrics::builder()` or `LogMetrics::from_config(..)`.
 ///
@@ -50,7 +102,10 @@ impl LogMetrics {
 pub struct LogMetricsBuilder {
     pub(crate) enabled: bool,
     pub(crate) default_service: String,
+    /// Prefixes set with `service_for_target`, in call order.
     pub(crate) targets: Vec<(String, String)>,
+    /// Prefixes of a preset (`robustmq_services`); explicit ones win.
+    pub(crate) preset_targets: Vec<(String, String)>,
     pub(crate) event_field: String,
     pub(crate) service_field: String,
     pub(crate) global_labels: Vec<(String, String)>,
@@ -58,6 +113,7 @@ pub struct LogMetricsBuilder {
     pub(crate) max_services: usize,
     pub(crate) max_label_len: usize,
     pub(crate) first_sample_hold: std::time::Duration,
+    pub(crate) unstructured: UnstructuredEvents,
 }
 
 impl Default for LogMetricsBuilder {
@@ -66,6 +122,7 @@ impl Default for LogMetricsBuilder {
             enabled: true,
             default_service: "robustmq".to_owned(),
             targets: Vec::new(),
+            preset_targets: Vec::new(),
             event_field: "event".to_owned(),
             service_field: "service".to_owned(),
             global_labels: Vec::new(),
@@ -73,13 +130,15 @@ impl Default for LogMetricsBuilder {
             max_services: DEFAULT_MAX_SERVICES,
             max_label_len: DEFAULT_MAX_LABEL_LEN,
             first_sample_hold: std::time::Duration::ZERO,
+            unstructured: UnstructuredEvents::Unstructured,
         }
     }
 }
 
 impl LogMetricsBuilder {
     /// The `service` of events that have no service field and match no target
-    /// prefix. Default: `"robustmq"`. Must not be empty.
+    /// prefix. Default: `"robustmq"`. Must not be empty nor a reserved value
+    /// ([`RESERVED_VALUES`](crate::RESERVED_VALUES)).
     pub fn default_service(mut self, service: &str) -> Self {
         self.default_service = service.to_owned();
         self
@@ -87,9 +146,57 @@ impl LogMetricsBuilder {
 
     /// Events whose target starts with `prefix` get `service`, unless they carry
     /// their own service field. When several prefixes match, the longest wins;
-    /// matching is a plain string prefix, as in `EnvFilter` directives. Default: none.
+    /// matching is a plain string prefix, as in `EnvFilter` directives. An
+    /// explicit entry wins over a preset entry for the same prefix, whatever
+    /// the order of the calls. `service` must not be a reserved value.
+    /// Default: none.
     pub fn service_for_target(mut self, prefix: &str, service: &str) -> Self {
         self.targets.push((prefix.to_owned(), service.to_owned()));
+        self
+    }
+
+    /// Maps every logging crate of RobustMQ to its service
+    /// ([`ROBUSTMQ_SERVICES`]: `meta_service` -> `meta-service`, `mqtt_broker`
+    /// -> `mqtt-broker`, ...), the `preset = "robustmq"` of the configuration.
+    /// [`service_for_target`](Self::service_for_target) entries win over these.
+    /// Default: no preset.
+    ///
+    /// ```
+    /// use tracing_subscriber::prelude::*;
+    /// let (layer, handle) = robustmq_log_metrics::LogMetrics::builder()
+    ///     .robustmq_services()
+    ///     .build()?;
+    /// tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+    ///     tracing::warn!(target: "meta_service::raft::store", event = "raft_snapshot_slow", "slow");
+    /// });
+    /// assert_eq!(handle.count("warn", "meta-service", "raft_snapshot_slow"), Some(1));
+    /// # Ok::<(), robustmq_log_metrics::Error>(())
+    /// ```
+    pub fn robustmq_services(mut self) -> Self {
+        self.preset_targets = ROBUSTMQ_SERVICES
+            .iter()
+            .map(|(prefix, service)| ((*prefix).to_owned(), (*service).to_owned()))
+            .collect();
+        self
+    }
+
+    /// Target prefixes and their services as the core resolves them (longest
+    /// prefix wins; among equal prefixes the first in this list): explicit
+    /// entries first, then the preset's, so an explicit entry always wins.
+    pub(crate) fn target_services(&self) -> Vec<(String, String)> {
+        self.targets
+            .iter()
+            .chain(&self.preset_targets)
+            .cloned()
+            .collect()
+    }
+
+    /// What `event` says for events without an event field. Default:
+    /// [`UnstructuredEvents::Unstructured`]. With
+    /// [`UnstructuredEvents::Callsite`] the value is the call site's
+    /// `module_path:line`, which changes when code moves.
+    pub fn unstructured(mut self, mode: UnstructuredEvents) -> Self {
+        self.unstructured = mode;
         self
     }
 
@@ -108,9 +215,19 @@ impl LogMetricsBuilder {
 
     /// A constant label on every series, e.g. `node_id`. Default: none.
     /// The name must be a valid Prometheus label name other than `level`,
-    /// `service` and `event`; the value must not be empty.
-    pub fn global_label(mut self, name: &str, value: &str) -> Self {
-        self.global_labels.push((name.to_owned(), value.to_owned()));
+    /// `service` and `event`; the value, anything `Display` (a broker id as
+    /// `u64`, a `&str`, a `String`), must not be empty.
+    ///
+    /// ```
+    /// let broker_id: u64 = 3;
+    /// let builder = robustmq_log_metrics::LogMetrics::builder()
+    ///     .global_label("node_id", broker_id)
+    ///     .global_label("cluster", "prod-eu");
+    /// # let _ = builder;
+    /// ```
+    pub fn global_label(mut self, name: &str, value: impl Display) -> Self {
+        self.global_labels
+            .push((name.to_owned(), value.to_string()));
         self
     }
 
@@ -174,6 +291,17 @@ impl LogMetricsBuilder {
             }
             Ok(())
         }
+        // A configured service named like a reserved value would share its
+        // series with the events the layer folds there: two meanings, one series.
+        fn not_reserved(setting: &str, value: &str) -> Result<(), Error> {
+            if RESERVED_VALUES.contains(&value) {
+                return Err(Error::ReservedValue {
+                    setting: setting.to_owned(),
+                    value: value.to_owned(),
+                });
+            }
+            Ok(())
+        }
         limit("max_label_len", self.max_label_len, MAX_LABEL_LEN_LIMIT)?;
         limit(
             "max_events_per_service",
@@ -204,6 +332,7 @@ impl LogMetricsBuilder {
             "service field name",
             "use the default \"service\"",
         )?;
+        not_reserved("default_service", &self.default_service)?;
         for (prefix, service) in &self.targets {
             non_empty(
                 prefix,
@@ -215,6 +344,7 @@ impl LogMetricsBuilder {
                 format!("service name for target prefix {prefix:?}"),
                 "give every target prefix a service name",
             )?;
+            not_reserved(&format!("services.{prefix:?}"), service)?;
         }
         let mut seen: Vec<&str> = Vec::new();
         for (name, value) in &self.global_labels {
@@ -244,7 +374,8 @@ impl LogMetricsBuilder {
     /// `metrics-exporter-prometheus` recorder as the process-wide `metrics`
     /// recorder, so the application's own `metrics::counter!` and friends
     /// appear on the same endpoint after the log families. Fails if a global
-    /// recorder is already installed.
+    /// recorder is already installed. Feature `metrics-recorder`.
+    #[cfg(feature = "metrics-recorder")]
     pub fn install_recorder(self) -> Result<(LogMetricsLayer, LogMetricsHandle), Error> {
         self.validate()?;
         let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
@@ -257,10 +388,11 @@ impl LogMetricsBuilder {
         self,
         extra_exposition: Option<ExtraExposition>,
     ) -> (LogMetricsLayer, LogMetricsHandle) {
+        let targets = self.target_services();
         let instance = Arc::new(Instance::new(Settings {
             enabled: self.enabled,
             default_service: self.default_service,
-            targets: self.targets,
+            targets,
             event_field: self.event_field,
             service_field: self.service_field,
             global_labels: self.global_labels,
@@ -268,7 +400,7 @@ impl LogMetricsBuilder {
             max_services: self.max_services,
             max_label_len: self.max_label_len,
             first_sample_hold: self.first_sample_hold,
-            callsite_events: false,
+            callsite_events: self.unstructured == UnstructuredEvents::Callsite,
             extra_exposition,
         }));
         (

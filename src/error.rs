@@ -26,6 +26,24 @@ pub enum Error {
         /// The repeated name.
         name: String,
     },
+    /// A configured service name equals a label value the layer reserves
+    /// ([`RESERVED_VALUES`](crate::RESERVED_VALUES)).
+    #[error("`{setting}` = {value:?} is a reserved label value: the layer counts events it cannot name (`unstructured`) or folds past a cap (`overflow`) there; pick another service name")]
+    ReservedValue {
+        /// The setting, e.g. `default_service` or `services."mqtt_broker"`.
+        setting: String,
+        /// The rejected value.
+        value: String,
+    },
+    /// A configuration table has a key that is no setting (a typo, or a key of
+    /// another appender kind).
+    #[error("unknown key `{key}` in the log metrics configuration; expected one of: {expected}")]
+    UnknownKey {
+        /// The key as written.
+        key: String,
+        /// The keys that are settings, comma-separated.
+        expected: String,
+    },
     /// A value that must not be empty is empty.
     #[error("{what} is empty; {hint}")]
     EmptyValue {

@@ -19,13 +19,13 @@
 //! use tracing_subscriber::prelude::*;
 //! use robustmq_log_metrics::LogMetrics;
 //!
+//! let broker_id: u64 = 1;
 //! let (metrics_layer, handle) = LogMetrics::builder()
-//!     .default_service("robustmq")
-//!     .service_for_target("mqtt_broker", "mqtt-broker")
-//!     .global_label("node_id", "1")
+//!     .robustmq_services() // meta_service -> meta-service, mqtt_broker -> mqtt-broker, ...
+//!     .global_label("node_id", broker_id)
 //!     .build()?;
 //! tracing_subscriber::registry().with(metrics_layer).init();
-//! let _server = handle.spawn_server("127.0.0.1:9091".parse().unwrap())?;
+//! let _server = handle.spawn_server("127.0.0.1:9477".parse().unwrap())?;
 //! tracing::error!(event = "storage_error", "rocksdb write failed");
 //! # Ok::<(), robustmq_log_metrics::Error>(())
 //! ```
@@ -51,8 +51,12 @@
 //! # Features
 //!
 //! - `prometheus-client`: `LogMetricsHandle::collector()` exposes the counts as
-//!   a `prometheus_client` collector, for a broker that serves its own registry.
+//!   a `prometheus_client` collector, for a broker that serves its own registry
+//!   (any prometheus-client from 0.23.1, RobustMQ's, to 0.26).
 //! - `tls`: the server speaks HTTPS (rustls) with `ServerOptions::tls`.
+//! - `metrics-recorder`: `LogMetricsBuilder::install_recorder()` installs a
+//!   global `metrics` recorder whose series follow the log families on the
+//!   same endpoint (pulls `metrics` and `metrics-exporter-prometheus`).
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations, unreachable_pub, rust_2018_idioms)]
 #![deny(clippy::undocumented_unsafe_blocks)]
@@ -71,11 +75,17 @@ mod series;
 mod server;
 mod tls;
 
+// The README's integration snippet compiles and runs as written.
+#[cfg(all(doctest, feature = "prometheus-client"))]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 pub use builder::{
-    LogMetrics, LogMetricsBuilder, DEFAULT_MAX_EVENTS_PER_SERVICE, DEFAULT_MAX_LABEL_LEN,
-    DEFAULT_MAX_SERVICES, MAX_EVENTS_PER_SERVICE_LIMIT, MAX_LABEL_LEN_LIMIT, MAX_SERVICES_LIMIT,
+    LogMetrics, LogMetricsBuilder, UnstructuredEvents, DEFAULT_MAX_EVENTS_PER_SERVICE,
+    DEFAULT_MAX_LABEL_LEN, DEFAULT_MAX_SERVICES, MAX_EVENTS_PER_SERVICE_LIMIT, MAX_LABEL_LEN_LIMIT,
+    MAX_SERVICES_LIMIT, ROBUSTMQ_SERVICES,
 };
-pub use config::{AuthConfig, LogMetricsConfig, TlsConfig};
+pub use config::{AuthConfig, LayerConfig, LogMetricsConfig, Preset, TlsConfig, LAYER_KEYS};
 pub use error::Error;
 #[cfg(feature = "prometheus-client")]
 pub use exposition::collector::LogMetricsCollector;

@@ -31,16 +31,45 @@ impl LogMetricsHandle {
     }
 }
 
-/// A label value written escaped: prometheus-client 0.24 writes `&str`
-/// label values verbatim, so a quote or newline would break the exposition.
+/// A label value written escaped exactly once: prometheus-client up to
+/// 0.25.1 writes label values verbatim (a quote or newline would break the
+/// exposition), 0.25.2 and later escape them itself (escaping here too would
+/// double every backslash). The accepted range spans both, so ask the
+/// linked release once.
 struct Escaped<'a>(&'a str);
 
 impl EncodeLabelValue for Escaped<'_> {
     fn encode(&self, encoder: &mut LabelValueEncoder<'_>) -> Result<(), std::fmt::Error> {
+        if encoder_escapes() {
+            return std::fmt::Write::write_str(encoder, self.0);
+        }
         let mut out = String::with_capacity(self.0.len());
         escape_label_value(&mut out, self.0);
         std::fmt::Write::write_str(encoder, &out)
     }
+}
+
+/// Whether the linked prometheus-client's text encoder escapes label values:
+/// encodes one sample whose label value is a quote and looks at the result.
+fn encoder_escapes() -> bool {
+    static ESCAPES: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ESCAPES.get_or_init(|| {
+        #[derive(Debug)]
+        struct Probe;
+        impl Collector for Probe {
+            fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> Result<(), std::fmt::Error> {
+                encoder
+                    .encode_descriptor("probe", "probe", None, MetricType::Counter)?
+                    .encode_family(&[("l", "\"")])?
+                    .encode_counter::<NoLabelSet, u64, u64>(&1, None)
+            }
+        }
+        let mut registry = prometheus_client::registry::Registry::default();
+        registry.register_collector(Box::new(Probe));
+        let mut text = String::new();
+        prometheus_client::encoding::text::encode(&mut text, &registry).is_ok()
+            && text.contains(r#"l="\"""#)
+    })
 }
 
 impl Collector for LogMetricsCollector {
