@@ -14,12 +14,21 @@
   urlEncode(s)::
     local unreserved = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~';
     local hex = '0123456789ABCDEF';
-    local enc(c) =
-      if std.member(unreserved, c) then c
-      else std.join('', ['%' + hex[std.floor(b / 16)] + hex[b % 16] for b in std.encodeUTF8(c)]);
-    local step(acc, c) =
-      if acc.inVar then { out: acc.out + c, inVar: c != '}' }
-      else if c == '$' then { out: acc.out + c, inVar: true }
-      else { out: acc.out + enc(c), inVar: false };
-    std.foldl(step, std.stringChars(s), { out: '', inVar: false }).out,
+    // A lookup table. Array elements are evaluated once, object fields on every
+    // access (jsonnet 0.18), so the encoding work sits in the array.
+    local codes = [
+      if std.length(std.findSubstr(std.char(b), unreserved)) > 0 then std.char(b)
+      else '%' + hex[std.floor(b / 16)] + hex[b % 16]
+      for b in std.range(0, 127)
+    ];
+    local table = { [std.char(b)]: codes[b] for b in std.range(0, 127) };
+    local enc(c) = table[c];
+    local encode(text) = std.join('', std.map(enc, std.stringChars(text)));
+    // Pieces after a `$` start with `{name}` (the links use no other `$`).
+    local pieces = std.split(s, '$');
+    encode(pieces[0]) + std.join('', [
+      local end = std.findSubstr('}', piece)[0];
+      '$' + piece[:end + 1] + encode(piece[end + 1:])
+      for piece in pieces[1:]
+    ]),
 }

@@ -8,15 +8,28 @@ local c = mixin._config;
 local header(what) =
   '# Generated from mixin/ by scripts/render-mixin.sh (%s); do not edit by hand.\n' % what;
 local yaml(v) = std.manifestYamlDoc(v, indent_array_in_object=true, quote_keys=false) + '\n';
-local json(v) = std.manifestJsonEx(v, '  ') + '\n';
+// jsonnet 0.18 prints an empty array as "[", a blank line, "]": make it "[]".
+local json(v) = std.foldl(
+  function(text, n) std.strReplace(text, '[\n\n' + std.repeat(' ', n) + ']', '[]'),
+  std.range(0, 12),
+  std.manifestJsonEx(v, '  ')
+) + '\n';
 
 local groups = mixin.prometheusRules.groups + mixin.prometheusAlerts.groups;
 local dashboards = mixin.grafanaDashboards;
+local indent(text, n) = std.join('', [
+  (if line == '' then '' else std.repeat(' ', n) + line) + '\n'
+  for line in std.split(std.rstripChars(text, '\n'), '\n')
+]);
+// Rendered once and embedded as text: locals are evaluated once, and
+// manifestYamlDoc is slow on long strings in jsonnet 0.18.
+local groupsYaml = yaml({ groups: groups });
+local dashboardJson = [[name, json(dashboards[name])] for name in std.objectFields(dashboards)];
 local labels = { 'app.kubernetes.io/name': 'robustmq', 'app.kubernetes.io/component': 'log-metrics' };
 
-{
+local files = {
   'alerts/robustmq-logs.rules.yml':
-    header('the recording rules and alerts, for Prometheus rule_files') + yaml({ groups: groups }),
+    header('the recording rules and alerts, for Prometheus rule_files') + groupsYaml,
 
   'deploy/kubernetes/prometheusrule.yaml':
     header('the same groups as alerts/robustmq-logs.rules.yml, for the Prometheus Operator') +
@@ -25,28 +38,33 @@ local labels = { 'app.kubernetes.io/name': 'robustmq', 'app.kubernetes.io/compon
       apiVersion: 'monitoring.coreos.com/v1',
       kind: 'PrometheusRule',
       metadata: { name: 'robustmq-logs', namespace: c.namespace, labels: labels + c.ruleSelectorLabels },
-      spec: { groups: groups },
-    }),
+    }) +
+    'spec:\n' + indent(groupsYaml, 2),
 
   'deploy/kubernetes/grafana-dashboards.yaml':
     header('dashboards/*.json, for the Grafana sidecar of kube-prometheus-stack') +
     '# The sidecar loads ConfigMaps labelled grafana_dashboard: "1", into the folder named by\n' +
     '# the grafana_folder annotation when started with folderAnnotation: grafana_folder.\n' +
     std.join('---\n', [
+      // The JSON is appended as a literal block by hand: manifestYamlDoc takes
+      // seconds per dashboard-sized string in jsonnet 0.18.
       yaml({
         apiVersion: 'v1',
         kind: 'ConfigMap',
         metadata: {
-          name: 'grafana-dashboard-' + std.strReplace(name, '.json', ''),
+          name: 'grafana-dashboard-' + std.strReplace(d[0], '.json', ''),
           namespace: c.namespace,
           labels: { grafana_dashboard: '1', 'app.kubernetes.io/name': 'robustmq' },
           annotations: { grafana_folder: 'RobustMQ' },
         },
-        data: { [name]: json(dashboards[name]) },
-      })
-      for name in std.objectFields(dashboards)
+      }) +
+      'data:\n  %s: |\n' % d[0] + indent(d[1], 4)
+      for d in dashboardJson
     ]),
 } + {
-  ['dashboards/' + name]: json(dashboards[name])
-  for name in std.objectFields(dashboards)
-}
+  ['dashboards/' + d[0]]: d[1]
+  for d in dashboardJson
+};
+
+// `jsonnet -S -m` ends every file with a newline of its own.
+{ [path]: std.rstripChars(files[path], '\n') for path in std.objectFields(files) }

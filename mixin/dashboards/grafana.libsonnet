@@ -103,7 +103,6 @@ local ds = { type: 'prometheus', uid: '${datasource}' };
     fieldConfig: {
       defaults: {
         unit: unit,
-        links: links,
         custom: {
           drawStyle: if bars then 'bars' else 'line',
           lineWidth: 1,
@@ -114,7 +113,8 @@ local ds = { type: 'prometheus', uid: '${datasource}' };
         } + (if thresholds != null then { thresholdsStyle: { mode: 'dashed' } } else {}),
         color: { mode: 'palette-classic' },
         min: 0,
-      } + (if thresholds != null then {
+      } + (if links != [] then { links: links } else {})
+      + (if thresholds != null then {
              thresholds: {
                mode: 'absolute',
                steps: [{ color: 'green', value: null }] + [{ color: t.color, value: t.value } for t in thresholds],
@@ -136,7 +136,7 @@ local ds = { type: 'prometheus', uid: '${datasource}' };
     gridPos: gridPos,
     targets: [target],
     fieldConfig: {
-      defaults: { unit: unit, links: links } + (if decimals != null then { decimals: decimals } else {}),
+      defaults: { unit: unit } + (if links != [] then { links: links } else {}) + (if decimals != null then { decimals: decimals } else {}),
       overrides: [],
     },
     options: { showHeader: true, sortBy: [{ displayName: 'Value', desc: true }] },
