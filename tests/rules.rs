@@ -120,10 +120,10 @@ fn every_alert_has_conventions_a_runbook_and_fire_and_silence_tests() {
                     .unwrap_or_else(|| panic!("no runbook section for {name}"));
                 let section = section.split("\n## ").next().unwrap();
                 for part in [
-                    "**Meaning**",
-                    "**Impact**",
-                    "**Diagnosis**",
-                    "**Mitigation**",
+                    "**Meaning:**",
+                    "**Impact:**",
+                    "**Diagnosis:**",
+                    "**Mitigation:**",
                 ] {
                     assert!(section.contains(part), "runbook {name} lacks {part}");
                 }
