@@ -37,10 +37,12 @@ local g = import 'grafana.libsonnet';
     local pct(x) = '%g%%' % (x * 100),
     local guardText = 'Shown only while the broker logged at least %d errors in 5 minutes, the alert\'s guard: below that one error in a quiet service would read as a high ratio. Dashed lines: warning %s, critical %s (RobustMQHighErrorRate).' % [c.errorRatioMinErrors, pct(c.errorRatioWarning), pct(c.errorRatioCritical)],
 
-    local eventsDashboardLink(cluster, service, event=null) = {
+    // The cluster goes as the current variable (a row or series has no cluster
+    // label in a single-cluster Prometheus, and a missing field would pass through
+    // as literal text).
+    local eventsDashboardLink(service, event=null) = {
       title: 'Events of %s' % service,
-      url: '/d/robustmq-log-events/robustmq-log-events?${__url_time_range}&var-datasource=${datasource}&var-loki=${loki}&var-cluster=%s&var-service=%s%s' % [
-        cluster,
+      url: '/d/robustmq-log-events/robustmq-log-events?${__url_time_range}&${cluster:queryparam}&var-datasource=${datasource}&var-loki=${loki}&var-service=%s%s' % [
         service,
         if event == null then '' else '&var-event=' + event,
       ],
@@ -62,7 +64,7 @@ local g = import 'grafana.libsonnet';
     },
     // For a series that keeps the scrape's topology labels.
     local seriesLinks(withEvent=false) = [
-      eventsDashboardLink('${__field.labels.%s}' % cl, '${__field.labels.service}', if withEvent then '${__field.labels.event}'),
+      eventsDashboardLink('${__field.labels.service}', if withEvent then '${__field.labels.event}'),
       lokiLink('Error log lines of ${__field.labels.pod}',
                ['namespace="${__field.labels.namespace}"', 'pod="${__field.labels.pod}"'],
                if withEvent then '${__field.labels.event}'),
@@ -110,7 +112,7 @@ local g = import 'grafana.libsonnet';
           g.target('topk(10, sum by (%s, namespace, service, event) (increase(%s[$__range])))' % [cl, events(level=false, extra='level="error"')], instant=true),
           g.grid(0, 8, 12, 8),
           links=[
-            eventsDashboardLink('${__data.fields.%s}' % cl, '${__data.fields.service}', '${__data.fields.event}'),
+            eventsDashboardLink('${__data.fields.service}', '${__data.fields.event}'),
             lokiLink('Log lines of ${__data.fields.event}', ['namespace="${__data.fields.namespace}"'], '${__data.fields.event}'),
           ],
           decimals=0,
@@ -121,7 +123,7 @@ local g = import 'grafana.libsonnet';
           [g.target('sum by (%s, service) (rate(%s[$__rate_interval]))' % [cl, events()], '{{service}}')],
           'suffix: events/s',
           g.grid(12, 8, 12, 8),
-          links=[eventsDashboardLink('${__field.labels.%s}' % cl, '${__field.labels.service}')],
+          links=[eventsDashboardLink('${__field.labels.service}')],
         ),
         g.timeseries(
           'Structured share per service (log standard migration)',
