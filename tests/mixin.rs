@@ -7,6 +7,7 @@ mod support;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
+use std::sync::OnceLock;
 
 const HINT: &str = "run `bash scripts/render-mixin.sh` and commit the result";
 
@@ -26,8 +27,14 @@ fn jsonnet(args: &[&str]) -> String {
     String::from_utf8(out.stdout).expect("utf-8")
 }
 
-/// The rendering as path -> content, the way scripts/render-mixin.sh writes it.
-fn rendered() -> BTreeMap<String, String> {
+/// The rendering as path -> content, the way scripts/render-mixin.sh writes it,
+/// rendered once for all tests (jsonnet 0.18 takes ~10 s of CPU for it).
+fn rendered() -> &'static BTreeMap<String, String> {
+    static RENDERED: OnceLock<BTreeMap<String, String>> = OnceLock::new();
+    RENDERED.get_or_init(render)
+}
+
+fn render() -> BTreeMap<String, String> {
     let dir = tempfile::tempdir().unwrap();
     for sub in ["alerts", "dashboards", "deploy/kubernetes"] {
         std::fs::create_dir_all(dir.path().join(sub)).unwrap();
@@ -72,7 +79,7 @@ fn every_committed_rendering_matches_the_mixin() {
         got, expected,
         "the mixin renders other files than are committed; {HINT}"
     );
-    for (path, text) in &files {
+    for (path, text) in files {
         let committed = std::fs::read_to_string(support::repo_dir().join(path)).unwrap();
         if committed != *text {
             let line = committed

@@ -139,7 +139,7 @@ fn every_alert_has_conventions_a_runbook_and_fire_and_silence_tests() {
                 );
                 severities
                     .entry(name.to_owned())
-                    .or_insert_with(Vec::new)
+                    .or_default()
                     .push(sev.to_owned());
                 // Topology labels survive: no alert aggregates `by` instance.
                 let expr = rule["expr"].as_str().unwrap();
