@@ -27,6 +27,7 @@ local lib = import 'lib.libsonnet';
 
     local highErrorRate(severity, threshold, forDuration) = {
       alert: 'RobustMQHighErrorRate',
+      comment:: 'Both sides summed over event names before dividing; at least %d errors in the window, so a quiet service does not alert on one error.' % c.errorRatioMinErrors,
       expr: errorRatio(threshold),
       'for': forDuration,
       labels: { severity: severity },
@@ -45,10 +46,7 @@ local lib = import 'lib.libsonnet';
           highErrorRate('critical', c.errorRatioCritical, c.alertFor.highErrorRateCritical),
           {
             alert: 'RobustMQNewErrorEvent',
-            // One alert per (cluster, service, event), however many brokers log it.
-            // No storm on a first deploy or after Prometheus lost its data: the
-            // `and on` clause needs the service's log metrics a full history ago.
-            // Cheap: it reads recorded per-cluster series, never a day of raw ones.
+            comment:: 'One alert per (cluster, service, event), however many brokers log it. No storm on a first deploy or after Prometheus lost its data: the `and on` clause needs the service\'s log metrics a full history ago. Cheap: it reads recorded per-cluster series, never a day of raw ones.',
             expr: |||
               cluster_service_event:robustmq_log_errors:increase5m > 0
               unless on (%(cluster)s, service, event)
@@ -66,8 +64,7 @@ local lib = import 'lib.libsonnet';
           },
           {
             alert: 'RobustMQStorageErrors',
-            // A share of the service's events, not a count: a count grows with
-            // traffic, and a healthy broker at 0.2% errors would cross it.
+            comment:: 'A share of the service\'s events, not a count: a count grows with traffic, and a healthy broker at 0.2% errors would cross it.',
             expr: |||
               sum without (level, event) (rate(%(storage)s[%(w)s]))
                 / sum without (level, event) (rate(%(all)s[%(w)s]))
@@ -91,7 +88,7 @@ local lib = import 'lib.libsonnet';
           },
           {
             alert: 'RobustMQLogLabelOverflow',
-            // Event names past max_events_per_service, or services past max_services.
+            comment:: 'Event names past max_events_per_service, or services past max_services.',
             expr: |||
               sum without (level, event) (increase(%s[10m])) > 0
               or
@@ -107,8 +104,7 @@ local lib = import 'lib.libsonnet';
           },
           {
             alert: 'RobustMQLogEventNamesNearLimit',
-            // No metric exports the cap: _config.maxEventsPerService mirrors it.
-            // Distinct event values per broker and service, whatever their level.
+            comment:: 'No metric exports the cap: _config.maxEventsPerService mirrors it. Distinct event values per broker and service, whatever their level.',
             expr: |||
               count without (event) (count without (level) (%s))
                 > %d
@@ -123,10 +119,7 @@ local lib = import 'lib.libsonnet';
           },
           {
             alert: 'RobustMQLogMetricsAbsent',
-            // A broker (by its id, stable across rollouts) that exported log
-            // metrics within the window and exports none now: its target is down,
-            // gone from discovery, or the layer is missing. Or a target that is
-            // down and has not exported any within the window.
+            comment:: 'A broker (by its id, stable across rollouts) that exported log metrics within the window and exports none now: its target is down, gone from discovery, or the layer is missing. Or a target that is down and has not exported any within the window.',
             expr: |||
               (
                 max by (%(cluster)s, job, %(broker)s) (max_over_time(instance:robustmq_log_events:rate5m[%(w)s]))

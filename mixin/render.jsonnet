@@ -21,9 +21,8 @@ local indent(text, n) = std.join('', [
   (if line == '' then '' else std.repeat(' ', n) + line) + '\n'
   for line in std.split(std.rstripChars(text, '\n'), '\n')
 ]);
-// Rendered once and embedded as text: locals are evaluated once, and
-// manifestYamlDoc is slow on long strings in jsonnet 0.18.
-local groupsYaml = yaml({ groups: groups });
+// Rendered once and embedded as text: locals are evaluated once.
+local groupsYaml = (import 'yaml.libsonnet').groups(groups);
 local dashboardJson = [[name, json(dashboards[name])] for name in std.objectFields(dashboards)];
 local labels = { 'app.kubernetes.io/name': 'robustmq', 'app.kubernetes.io/component': 'log-metrics' };
 

@@ -23,7 +23,7 @@ type Timeline = BTreeMap<(String, String, String, String), Duration>;
 fn rules_with_for(for_: &str) -> String {
     let code = format!(
         "local m = (import 'mixin.libsonnet') + {{ _config+:: {{ alertFor: std.mapWithKey(function(k, v) '{for_}', super.alertFor) }} }};\n\
-         std.manifestYamlDoc({{ groups: m.prometheusRules.groups + m.prometheusAlerts.groups }}, indent_array_in_object=true, quote_keys=false)"
+         (import 'yaml.libsonnet').groups(m.prometheusRules.groups + m.prometheusAlerts.groups)"
     );
     let out = Command::new(support::tool("jsonnet"))
         .args(["-J", "mixin", "-S", "-e", &code])
