@@ -126,7 +126,7 @@ fn dashboards_are_well_formed_and_follow_the_conventions() {
             let q = v["query"]["query"].as_str().unwrap();
             assert!(q.starts_with("label_values("), "{name}: {q}");
         }
-        for required in ["job", "instance", "service", "level"] {
+        for required in ["cluster", "job", "instance", "service", "level"] {
             assert!(names.contains(required), "{name} lacks ${required}");
         }
 
@@ -317,12 +317,13 @@ fn every_panel_query_returns_data_from_prometheus_scraping_the_demo() {
     ]);
     let rules = support::repo_dir().join("alerts/robustmq-logs.rules.yml");
     let config = format!(
-        "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nrule_files:\n  - {}\nscrape_configs:\n  - job_name: robustmq\n    static_configs:\n      - targets: ['{addr}']\n",
+        "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nrule_files:\n  - {}\nscrape_configs:\n  - job_name: robustmq\n    honor_labels: true\n    static_configs:\n      - targets: ['{addr}']\n        labels: {{cluster: demo, namespace: robustmq-system, pod: robustmq-7}}\n",
         rules.display()
     );
     let prom = Prometheus::start(&config, &[]);
 
     let all: BTreeMap<&str, String> = [
+        ("cluster", ".*"),
         ("job", ".*"),
         ("instance", ".*"),
         ("service", ".*"),
@@ -333,6 +334,7 @@ fn every_panel_query_returns_data_from_prometheus_scraping_the_demo() {
     .map(|(k, v)| (k, v.to_owned()))
     .collect();
     let concrete: BTreeMap<&str, String> = [
+        ("cluster", "demo".to_owned()),
         ("job", "robustmq".to_owned()),
         ("instance", regex_escape(&addr.to_string())),
         ("service", "mqtt-broker".to_owned()),
@@ -413,4 +415,136 @@ fn every_panel_query_returns_data_from_prometheus_scraping_the_demo() {
         "{alert:?}"
     );
     prom.stop();
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() + 1 {
+            out.push(u8::from_str_radix(&s[i + 1..i + 3], 16).expect("percent escape"));
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
+
+/// The alert's thresholds and guard, read from the committed rules.
+fn high_error_rate_thresholds() -> (Vec<f64>, String) {
+    let rules: serde_yaml::Value = serde_yaml::from_str(
+        &std::fs::read_to_string(support::repo_dir().join("alerts/robustmq-logs.rules.yml"))
+            .unwrap(),
+    )
+    .unwrap();
+    let mut thresholds = Vec::new();
+    let mut guard = String::new();
+    for g in rules["groups"].as_sequence().unwrap() {
+        for r in g["rules"].as_sequence().unwrap() {
+            if r["alert"] == "RobustMQHighErrorRate" {
+                let expr = r["expr"].as_str().unwrap();
+                let t = expr.split("> ").nth(1).unwrap().split_whitespace().next();
+                thresholds.push(t.unwrap().parse().unwrap());
+                guard = expr.rsplit(">= ").next().unwrap().trim().to_owned();
+            }
+        }
+    }
+    (thresholds, guard)
+}
+
+#[test]
+fn panels_have_level_colours_units_guarded_ratios_non_overlapping_history_and_links() {
+    let (thresholds, guard) = high_error_rate_thresholds();
+    assert_eq!(thresholds.len(), 2);
+    let mut explore_links = 0;
+    let mut event_links = 0;
+    for name in DASHBOARDS {
+        let d = load(name);
+        for p in panels(&d) {
+            let title = p["title"].as_str().unwrap();
+            let defaults = &p["fieldConfig"]["defaults"];
+            let unit = defaults["unit"].as_str().unwrap();
+            for t in p["targets"].as_array().unwrap() {
+                let expr = t["expr"].as_str().unwrap();
+                let legend = t["legendFormat"].as_str().unwrap_or("");
+                // Fixed colours wherever a series is a level.
+                if legend.contains("{{level}}") {
+                    let overrides = p["fieldConfig"]["overrides"].as_array().unwrap();
+                    for (level, colour) in [
+                        ("error", "red"),
+                        ("warn", "orange"),
+                        ("info", "blue"),
+                        ("debug", "#8e8e8e"),
+                    ] {
+                        assert!(
+                            overrides.iter().any(|o| o["matcher"]["options"]
+                                .as_str()
+                                .unwrap()
+                                .contains(level)
+                                && o["properties"][0]["value"]["fixedColor"] == colour),
+                            "{name} / {title}: no fixed {colour} for {level}"
+                        );
+                    }
+                }
+                // A range query never sums windows wider than its step.
+                if t["instant"] == false && expr.contains("increase(") {
+                    assert!(
+                        expr.contains("[$__interval])") && p["interval"].as_str().is_some(),
+                        "{name} / {title}: increase() over windows that overlap: {expr}"
+                    );
+                }
+                if expr.contains("rate(") && !expr.contains(" / ") && !expr.contains("ratio") {
+                    assert_eq!(unit, "suffix: events/s", "{name} / {title}");
+                }
+                if expr.contains("ratio") {
+                    assert_eq!(unit, "percentunit", "{name} / {title}");
+                }
+                // The error-ratio panels show what the alert sees: its guard and thresholds.
+                if expr.contains("robustmq_log_errors:ratio_rate5m") {
+                    assert!(
+                        expr.contains(&format!(">= {guard}")),
+                        "{name} / {title}: no guard"
+                    );
+                    let steps: Vec<f64> = defaults["thresholds"]["steps"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .filter_map(|s| s["value"].as_f64())
+                        .collect();
+                    assert_eq!(steps, thresholds, "{name} / {title}");
+                }
+            }
+            for link in defaults["links"].as_array().into_iter().flatten() {
+                let url = link["url"].as_str().unwrap();
+                if let Some(panes) = url.split("panes=").nth(1) {
+                    let json: Value = serde_json::from_str(&percent_decode(panes))
+                        .unwrap_or_else(|e| panic!("{name} / {title}: explore link: {e}"));
+                    let q = &json["logs"]["queries"][0];
+                    assert_eq!(q["datasource"]["type"], "loki");
+                    let logql = q["expr"].as_str().unwrap();
+                    assert!(
+                        logql.starts_with("{job=\"robustmq\", namespace=\"${"),
+                        "{logql}"
+                    );
+                    assert!(logql.contains("level=\"error\""), "{logql}");
+                    assert_eq!(json["logs"]["range"]["from"], "${__from}");
+                    explore_links += 1;
+                } else {
+                    assert!(url.starts_with("/d/robustmq-log-events/"), "{url}");
+                    assert!(
+                        url.contains("var-service=${__") && url.contains("${__url_time_range}")
+                    );
+                    event_links += usize::from(url.contains("var-event=${__data.fields.event}"));
+                }
+            }
+        }
+    }
+    assert!(explore_links >= 4, "{explore_links} Loki links");
+    assert!(
+        event_links >= 1,
+        "the top errors table must link to its event"
+    );
 }

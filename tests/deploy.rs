@@ -123,7 +123,7 @@ fn prometheus_operator_resources_validate_against_their_schemas() {
         .args(&files)
         .current_dir(&tools));
     assert!(ok, "{text}");
-    for kind in ["ServiceMonitor", "PodMonitor", "PrometheusRule"] {
+    for kind in ["ServiceMonitor", "PrometheusRule"] {
         assert!(
             text.contains(&format!("{kind}/")),
             "{kind} not checked: {text}"
@@ -141,7 +141,7 @@ fn prometheus_operator_resources_validate_against_their_schemas() {
 
 #[test]
 fn the_prometheus_rule_and_dashboard_configmaps_match_their_sources() {
-    let hint = "run `python3 deploy/tools/generate.py` and commit the result";
+    let hint = "run `bash scripts/render-mixin.sh` and commit the result";
     let rule = &docs(&support::repo_dir().join("deploy/kubernetes/prometheusrule.yaml"))[0];
     let source = &docs(&support::repo_dir().join("alerts/robustmq-logs.rules.yml"))[0];
     assert_eq!(rule["kind"], "PrometheusRule");
@@ -183,7 +183,16 @@ fn prometheus_configs_pass_promtool() {
     // the block swapped for static_configs, and the block's keys by hand.
     let path = support::repo_dir().join("deploy/prometheus/prometheus.yml");
     let doc = &docs(&path)[0];
-    let sd = &doc["scrape_configs"][0]["kubernetes_sd_configs"][0];
+    let job = &doc["scrape_configs"][0];
+    assert_eq!(
+        job["job_name"], "robustmq",
+        "the mixin selects job=\"robustmq\""
+    );
+    assert_eq!(
+        job["honor_labels"], true,
+        "the crate's service label must win"
+    );
+    let sd = &job["kubernetes_sd_configs"][0];
     assert_eq!(sd["role"], "pod");
     for key in sd.as_mapping().unwrap().keys() {
         let k = key.as_str().unwrap();
@@ -202,7 +211,7 @@ fn prometheus_configs_pass_promtool() {
     let text = std::fs::read_to_string(&path).unwrap();
     let swapped = text.replace(
         "    kubernetes_sd_configs:\n      - role: pod\n        namespaces:\n          names: [robustmq-system]\n",
-        "    static_configs:\n      - targets: ['127.0.0.1:9091']\n",
+        "    static_configs:\n      - targets: ['127.0.0.1:58080']\n",
     );
     assert_ne!(
         swapped, text,
@@ -282,7 +291,7 @@ fn fluent_bit_ships_logs_only_and_its_parser_matches_the_demos_json_lines() {
     {
         let plugin = line.split_whitespace().nth(1).unwrap();
         assert!(
-            ["tail", "kubernetes", "parser", "loki"].contains(&plugin),
+            ["tail", "kubernetes", "parser", "lua", "loki"].contains(&plugin),
             "unexpected plugin {plugin}"
         );
     }
@@ -348,4 +357,220 @@ fn fluent_bit_ships_logs_only_and_its_parser_matches_the_demos_json_lines() {
         !time_regex_match(&time_format, "2026-11-24 23:22:54"),
         "the matcher must reject other formats"
     );
+
+    // The Lua filter, run by a real Lua on the demo's levels: lower-case levels
+    // (the metrics' level label values) and the broker's pod and node id.
+    let script = map["data"]["robustmq.lua"].as_str().unwrap();
+    assert!(conf.contains("script  /fluent-bit/etc/robustmq.lua"));
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("robustmq.lua"), script).unwrap();
+    std::fs::write(
+        dir.path().join("harness.lua"),
+        r#"dofile(arg[1])
+for line in io.lines() do
+  local level, pod, label_key, label_value = line:match("^(%S+) (%S+) (%S+) (%S+)$")
+  local labels = {}
+  if label_key ~= "-" then labels[label_key] = label_value end
+  local record = { level = level, kubernetes = { namespace_name = "robustmq-system", pod_name = pod, labels = labels } }
+  local code, _, out = robustmq_record("robustmq.x", 0, record)
+  print(code, out.level, out.namespace, out.pod, tostring(out.node_id))
+end
+"#,
+    )
+    .unwrap();
+    let levels: std::collections::BTreeSet<String> = lines
+        .iter()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["level"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    let mut input = String::new();
+    for level in &levels {
+        input.push_str(&format!("{level} robustmq-broker-2 - -\n"));
+    }
+    input.push_str("ERROR robustmq-broker-2 robustmq.io/node-id 7\n");
+    input.push_str("ERROR robustmq-meta-0 apps.kubernetes.io/pod-index 0\n");
+    let mut lua = Command::new(support::tool("lua5.4"));
+    lua.arg(dir.path().join("harness.lua"))
+        .arg(dir.path().join("robustmq.lua"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = lua.spawn().expect("run lua5.4");
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), input.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: Vec<Vec<String>> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| l.split('\t').map(str::to_owned).collect())
+        .collect();
+    assert_eq!(rows.len(), levels.len() + 2);
+    for (row, level) in rows.iter().zip(&levels) {
+        assert_eq!(row[0], "2", "the filter must report a changed record");
+        assert_eq!(row[1], level.to_lowercase());
+        assert!(["error", "warn", "info", "debug", "trace"].contains(&row[1].as_str()));
+        assert_eq!(&row[2..], ["robustmq-system", "robustmq-broker-2", "2"]);
+    }
+    assert_eq!(rows[levels.len()][4], "7", "the node-id pod label wins");
+    assert_eq!(rows[levels.len() + 1][4], "0");
+    // The Loki stream labels are the ones the dashboards' Explore links select on.
+    let labels_line = conf
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("Labels ") && l.contains("job="))
+        .expect("loki Labels");
+    for label in [
+        "job=robustmq",
+        "namespace=$namespace",
+        "pod=$pod",
+        "node_id=$node_id",
+        "level=$level",
+    ] {
+        assert!(labels_line.contains(label), "{labels_line} lacks {label}");
+    }
+}
+
+fn kubernetes_docs(dir: &str) -> Vec<(PathBuf, Value)> {
+    let root = support::repo_dir().join(dir);
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(&root).unwrap().filter_map(Result::ok) {
+        let p = e.path();
+        if p.extension().is_some_and(|x| x == "yaml") {
+            out.extend(docs(&p).into_iter().map(|d| (p.clone(), d)));
+        }
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+/// The ports ../shared/ROBUSTMQ.md lists as broker traffic.
+const BROKER_PORTS: [u16; 15] = [
+    1883, 1885, 8083, 8085, 9083, 9092, 5672, 4222, 4223, 4080, 4443, 1228, 1778, 58080, 9091,
+];
+
+#[test]
+fn each_layout_has_one_scrape_object_keeping_the_crates_labels_and_no_traffic_cutting_policy() {
+    for (dir, port_name) in [
+        ("deploy/kubernetes", "http"),
+        ("deploy/kubernetes/standalone-port", "log-metrics"),
+    ] {
+        let objects = kubernetes_docs(dir);
+        let scrapes: Vec<&Value> = objects
+            .iter()
+            .map(|(_, d)| d)
+            .filter(|d| d["kind"] == "ServiceMonitor" || d["kind"] == "PodMonitor")
+            .collect();
+        assert_eq!(
+            scrapes.len(),
+            1,
+            "{dir}: one scrape object, not {}",
+            scrapes.len()
+        );
+        let monitor = scrapes[0];
+        assert!(
+            !objects.iter().any(|(_, d)| d["kind"] == "NetworkPolicy"),
+            "{dir}: a NetworkPolicy is opt-in only"
+        );
+        let service = &objects
+            .iter()
+            .find(|(_, d)| d["kind"] == "Service")
+            .unwrap_or_else(|| panic!("{dir}: no Service"))
+            .1;
+        // RobustMQ's operator labels its pods app: robustmq.
+        assert_eq!(service["spec"]["selector"]["app"], "robustmq");
+        assert!(service["spec"]["clusterIP"] == "None", "{dir}: headless");
+        for (k, v) in monitor["spec"]["selector"]["matchLabels"]
+            .as_mapping()
+            .unwrap()
+        {
+            assert_eq!(
+                &service["metadata"]["labels"][k], v,
+                "{dir}: selector {k:?}"
+            );
+        }
+        let job_label = monitor["spec"]["jobLabel"].as_str().unwrap();
+        assert_eq!(
+            service["metadata"]["labels"][job_label], "robustmq",
+            "{dir}: job must be robustmq, the mixin's selector"
+        );
+        let ports: Vec<&str> = service["spec"]["ports"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap())
+            .collect();
+        for ep in monitor["spec"]["endpoints"].as_sequence().unwrap() {
+            assert_eq!(ep["honorLabels"], true, "{dir}: honorLabels");
+            assert_eq!(ep["path"], "/metrics");
+            assert_eq!(ep["port"], port_name);
+            assert!(
+                ports.contains(&port_name),
+                "{dir}: no Service port {port_name}"
+            );
+        }
+        assert_eq!(
+            monitor["spec"]["namespaceSelector"]["matchNames"][0],
+            service["metadata"]["namespace"]
+        );
+    }
+    // The default layout serves the counts on RobustMQ's admin port.
+    let default = kubernetes_docs("deploy/kubernetes");
+    let service = &default
+        .iter()
+        .find(|(_, d)| d["kind"] == "Service")
+        .unwrap()
+        .1;
+    assert_eq!(service["spec"]["ports"][0]["port"], 58080);
+
+    // Every namespaced object's namespace is created, by the file applied first.
+    let namespaces: Vec<(PathBuf, Value)> = default
+        .iter()
+        .filter(|(_, d)| d["kind"] == "Namespace")
+        .cloned()
+        .collect();
+    assert_eq!(namespaces.len(), 1);
+    assert_eq!(
+        namespaces[0].0, default[0].0,
+        "the Namespace file must sort first"
+    );
+    let name = namespaces[0].1["metadata"]["name"].as_str().unwrap();
+    let mut all = default.clone();
+    all.extend(kubernetes_docs("deploy/kubernetes/standalone-port"));
+    all.extend(kubernetes_docs("deploy/kubernetes/opt-in"));
+    all.extend(kubernetes_docs("deploy/fluent-bit"));
+    for (path, d) in &all {
+        if let Some(ns) = d["metadata"]["namespace"].as_str() {
+            assert_eq!(ns, name, "{}: {:?}", path.display(), d["kind"]);
+        }
+    }
+
+    // The opt-in NetworkPolicy admits every broker port from anywhere.
+    let policies = kubernetes_docs("deploy/kubernetes/opt-in");
+    let policy = &policies
+        .iter()
+        .find(|(_, d)| d["kind"] == "NetworkPolicy")
+        .unwrap()
+        .1;
+    let open: Vec<u64> = policy["spec"]["ingress"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .filter(|rule| rule.get("from").is_none())
+        .flat_map(|rule| rule["ports"].as_sequence().unwrap().iter())
+        .map(|p| p["port"].as_u64().unwrap())
+        .collect();
+    for port in BROKER_PORTS {
+        assert!(
+            open.contains(&u64::from(port)),
+            "the policy cuts broker port {port}"
+        );
+    }
 }

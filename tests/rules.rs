@@ -76,6 +76,7 @@ fn every_alert_has_conventions_a_runbook_and_fire_and_silence_tests() {
         }
     }
     let mut alerts = 0;
+    let mut severities: std::collections::BTreeMap<String, Vec<String>> = Default::default();
     for f in rule_files() {
         let doc: Value =
             serde_yaml::from_str(&std::fs::read_to_string(support::repo_dir().join(&f)).unwrap())
@@ -107,14 +108,44 @@ fn every_alert_has_conventions_a_runbook_and_fire_and_silence_tests() {
                         "{name} lacks {key}"
                     );
                 }
+                // Absolute: a relative link is dead in any notification.
                 let anchor = name.to_lowercase();
                 assert_eq!(
                     rule["annotations"]["runbook_url"].as_str().unwrap(),
-                    format!("docs/runbooks.md#{anchor}")
+                    format!("https://github.com/robustmq/robustmq-log-metrics/blob/main/docs/runbooks.md#{anchor}")
                 );
+                let section = runbooks
+                    .split(&format!("## {name}\n"))
+                    .nth(1)
+                    .unwrap_or_else(|| panic!("no runbook section for {name}"));
+                let section = section.split("\n## ").next().unwrap();
+                for part in [
+                    "**Meaning:**",
+                    "**Impact:**",
+                    "**Diagnosis:**",
+                    "**Mitigation:**",
+                ] {
+                    assert!(section.contains(part), "runbook {name} lacks {part}");
+                }
+                for lang in ["```promql", "```logql", "```sh"] {
+                    assert!(
+                        section.contains(lang),
+                        "runbook {name} has no {lang} commands"
+                    );
+                }
                 assert!(
-                    runbooks.contains(&format!("## {name}\n")),
-                    "no runbook section for {name}"
+                    section.contains("/d/robustmq-log-"),
+                    "runbook {name} links no dashboard"
+                );
+                severities
+                    .entry(name.to_owned())
+                    .or_default()
+                    .push(sev.to_owned());
+                // Topology labels survive: no alert aggregates `by` instance.
+                let expr = rule["expr"].as_str().unwrap();
+                assert!(
+                    !expr.contains("by (cluster, job, instance"),
+                    "{name} drops topology labels: {expr}"
                 );
                 assert!(
                     alert_tests.iter().any(|(a, fires)| a == name && *fires),
@@ -127,5 +158,16 @@ fn every_alert_has_conventions_a_runbook_and_fire_and_silence_tests() {
             }
         }
     }
-    assert!(alerts >= 4);
+    assert!(alerts >= 7);
+    // One name per condition: the error rate's two variants differ only in severity.
+    assert_eq!(
+        severities["RobustMQHighErrorRate"],
+        ["warning", "critical"],
+        "RobustMQHighErrorRate must have a warning and a critical variant"
+    );
+    for (name, sevs) in &severities {
+        let mut unique = sevs.clone();
+        unique.dedup();
+        assert_eq!(&unique, sevs, "{name} repeats a severity");
+    }
 }

@@ -65,7 +65,7 @@ fn agents_remote_write_to_a_central_prometheus_that_alerts_on_the_unhealthy_brok
                 &[
                     ("scrape_interval: 15s", "scrape_interval: 1s"),
                     (
-                        "robustmq-0.robustmq-log-metrics.robustmq-system.svc:9091",
+                        "robustmq-0.robustmq-log-metrics.robustmq-system.svc:58080",
                         &addr.to_string(),
                     ),
                     (

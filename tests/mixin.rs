@@ -1,0 +1,166 @@
+//! mixin/ (jsonnet) renders every committed rule, dashboard and Kubernetes
+//! object that embeds them: a committed file that differs from its rendering
+//! fails here, and `_config` overrides reach every query.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+use std::sync::OnceLock;
+
+const HINT: &str = "run `bash scripts/render-mixin.sh` and commit the result";
+
+/// Runs jsonnet with mixin/ on the library path; returns stdout.
+fn jsonnet(args: &[&str]) -> String {
+    let out = Command::new(support::tool("jsonnet"))
+        .args(["-J", "mixin"])
+        .args(args)
+        .current_dir(support::repo_dir())
+        .output()
+        .expect("run jsonnet");
+    assert!(
+        out.status.success(),
+        "jsonnet {args:?} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+/// The rendering as path -> content, the way scripts/render-mixin.sh writes it,
+/// rendered once for all tests (jsonnet 0.18 takes ~10 s of CPU for it).
+fn rendered() -> &'static BTreeMap<String, String> {
+    static RENDERED: OnceLock<BTreeMap<String, String>> = OnceLock::new();
+    RENDERED.get_or_init(render)
+}
+
+fn render() -> BTreeMap<String, String> {
+    let dir = tempfile::tempdir().unwrap();
+    for sub in ["alerts", "dashboards", "deploy/kubernetes"] {
+        std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+    }
+    let listing = jsonnet(&[
+        "-S",
+        "-m",
+        dir.path().to_str().unwrap(),
+        "mixin/render.jsonnet",
+    ]);
+    listing
+        .lines()
+        .map(|written| {
+            let rel = Path::new(written)
+                .strip_prefix(dir.path())
+                .unwrap_or_else(|_| panic!("{written} outside the output dir"))
+                .to_string_lossy()
+                .into_owned();
+            (rel, std::fs::read_to_string(written).unwrap())
+        })
+        .collect()
+}
+
+#[test]
+fn every_committed_rendering_matches_the_mixin() {
+    let files = rendered();
+    let mut expected: Vec<String> = vec![
+        "deploy/kubernetes/prometheusrule.yaml".into(),
+        "deploy/kubernetes/grafana-dashboards.yaml".into(),
+    ];
+    for (dir, suffix) in [("alerts", ".rules.yml"), ("dashboards", ".json")] {
+        for e in std::fs::read_dir(support::repo_dir().join(dir)).unwrap() {
+            let name = e.unwrap().file_name().to_string_lossy().into_owned();
+            if name.ends_with(suffix) {
+                expected.push(format!("{dir}/{name}"));
+            }
+        }
+    }
+    expected.sort();
+    let got: Vec<String> = files.keys().cloned().collect();
+    assert_eq!(
+        got, expected,
+        "the mixin renders other files than are committed; {HINT}"
+    );
+    for (path, text) in files {
+        let committed = std::fs::read_to_string(support::repo_dir().join(path)).unwrap();
+        if committed != *text {
+            let line = committed
+                .lines()
+                .zip(text.lines())
+                .position(|(a, b)| a != b)
+                .map_or(committed.lines().count().min(text.lines().count()), |i| i)
+                + 1;
+            panic!("{path} differs from its rendering from line {line}; {HINT}");
+        }
+    }
+}
+
+#[test]
+fn the_comparison_notices_a_hand_edit() {
+    let files = rendered();
+    let rules = &files["alerts/robustmq-logs.rules.yml"];
+    let edited = rules.replacen("severity: \"critical\"", "severity: \"page\"", 1);
+    assert_ne!(&edited, rules, "the rendered rules have no critical alert");
+}
+
+#[test]
+fn config_overrides_reach_every_rule_alert_and_dashboard_query() {
+    let overridden = "(import 'mixin.libsonnet') + { _config+:: { selector: 'job=\"mq-prod\"', clusterLabel: 'region', runbookURLPattern: 'https://wiki.example/runbooks/%s' } }";
+    let rules: serde_json::Value = serde_json::from_str(&jsonnet(&[
+        "-e",
+        &format!("local m = {overridden}; m.prometheusRules.groups + m.prometheusAlerts.groups"),
+    ]))
+    .unwrap();
+    let mut raw_reads = 0;
+    for group in rules.as_array().unwrap() {
+        for rule in group["rules"].as_array().unwrap() {
+            let expr = rule["expr"].as_str().unwrap();
+            assert!(
+                !expr.replace("cluster_service", "").contains("cluster"),
+                "cluster label left in {expr}"
+            );
+            // Every read of a raw series uses the selector.
+            for metric in [
+                "robustmq_log_events_total{",
+                "robustmq_log_label_overflow_total{",
+                "up{",
+            ] {
+                for (i, _) in expr.match_indices(metric) {
+                    raw_reads += 1;
+                    assert!(
+                        expr[i + metric.len()..].starts_with("job=\"mq-prod\""),
+                        "{expr}"
+                    );
+                }
+            }
+            if let Some(alert) = rule["alert"].as_str() {
+                assert_eq!(
+                    rule["annotations"]["runbook_url"],
+                    format!("https://wiki.example/runbooks/{}", alert.to_lowercase())
+                );
+            }
+        }
+    }
+    assert!(raw_reads >= 10, "only {raw_reads} raw reads");
+    let dashboards: serde_json::Value = serde_json::from_str(&jsonnet(&[
+        "-e",
+        &format!("({overridden}).grafanaDashboards"),
+    ]))
+    .unwrap();
+    let mut queries = 0;
+    for d in dashboards.as_object().unwrap().values() {
+        let text = d.to_string();
+        assert!(text.contains("region=~\\\"$cluster\\\""), "{}", d["uid"]);
+        for p in d["panels"].as_array().unwrap() {
+            for t in p["targets"].as_array().unwrap() {
+                let expr = t["expr"].as_str().unwrap();
+                if expr.contains("robustmq_") {
+                    queries += 1;
+                    assert!(
+                        expr.contains("job=\"mq-prod\"") || expr.starts_with("max by (alertname"),
+                        "{expr}"
+                    );
+                }
+            }
+        }
+    }
+    assert!(queries >= 10);
+}
