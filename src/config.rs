@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use serde::Deserialize;
 
@@ -17,7 +18,7 @@ use crate::{Auth, Error, LogMetrics, ServerOptions};
 /// ```toml
 /// [log_metrics]
 /// enabled = true
-/// listen = "127.0.0.1:9091"
+/// listen = "127.0.0.1:9477"
 /// path = "/metrics"
 /// default_service = "robustmq"
 /// event_field = "event"
@@ -26,7 +27,9 @@ use crate::{Auth, Error, LogMetrics, ServerOptions};
 /// max_services = 64
 /// max_label_len = 128
 /// header_read_timeout_secs = 10
+/// write_timeout_secs = 30
 /// max_concurrent_scrapes = 4
+/// max_connections = 64
 /// gzip = true
 ///
 /// [log_metrics.services]        # target prefix -> service
@@ -49,10 +52,11 @@ use crate::{Auth, Error, LogMetrics, ServerOptions};
 pub struct LogMetricsConfig {
     /// Count events and serve the endpoint. Default `true`.
     pub enabled: bool,
-    /// Address of the metrics server. Default `127.0.0.1:9091` (loopback:
-    /// expose it deliberately, see the README).
+    /// Address of the metrics server. Default `127.0.0.1:9477` (loopback:
+    /// expose it deliberately, see the README; 9091 and 58080 are RobustMQ's).
     pub listen: String,
-    /// Path of the metrics endpoint. Default `/metrics`.
+    /// Path of the metrics endpoint; see [`RouteOptions::path`](crate::RouteOptions::path).
+    /// Default `/metrics`.
     pub path: String,
     /// See [`LogMetricsBuilder::default_service`].
     pub default_service: String,
@@ -72,11 +76,16 @@ pub struct LogMetricsConfig {
     pub max_label_len: usize,
     /// See [`LogMetricsBuilder::first_sample_hold`], in seconds. Default 0.
     pub first_sample_hold_secs: u64,
-    /// See [`ServerOptions::header_read_timeout`]. Default 10.
+    /// See [`ServerOptions::header_read_timeout`]: 1..=3600. Default 10.
     pub header_read_timeout_secs: u64,
-    /// See [`ServerOptions::max_concurrent_scrapes`]. Default 4.
+    /// See [`ServerOptions::write_timeout`]: 1..=3600. Default 30.
+    pub write_timeout_secs: u64,
+    /// See [`RouteOptions::max_concurrent_scrapes`](crate::RouteOptions::max_concurrent_scrapes).
+    /// Default 4.
     pub max_concurrent_scrapes: usize,
-    /// See [`ServerOptions::gzip`]. Default `true`.
+    /// See [`ServerOptions::max_connections`]. Default 64.
+    pub max_connections: usize,
+    /// See [`RouteOptions::gzip`](crate::RouteOptions::gzip). Default `true`.
     pub gzip: bool,
     /// `[log_metrics.auth]`: `bearer_token`, or `username` and `password`.
     pub auth: Option<AuthConfig>,
@@ -125,8 +134,8 @@ impl Default for LogMetricsConfig {
     fn default() -> Self {
         Self {
             enabled: true,
-            listen: "127.0.0.1:9091".to_owned(),
-            path: "/metrics".to_owned(),
+            listen: crate::DEFAULT_LISTEN.to_owned(),
+            path: crate::DEFAULT_PATH.to_owned(),
             default_service: "robustmq".to_owned(),
             event_field: "event".to_owned(),
             service_field: "service".to_owned(),
@@ -136,8 +145,10 @@ impl Default for LogMetricsConfig {
             max_services: DEFAULT_MAX_SERVICES,
             max_label_len: DEFAULT_MAX_LABEL_LEN,
             first_sample_hold_secs: 0,
-            header_read_timeout_secs: 10,
-            max_concurrent_scrapes: 4,
+            header_read_timeout_secs: crate::DEFAULT_HEADER_READ_TIMEOUT.as_secs(),
+            write_timeout_secs: crate::DEFAULT_WRITE_TIMEOUT.as_secs(),
+            max_concurrent_scrapes: crate::DEFAULT_MAX_CONCURRENT_SCRAPES,
+            max_connections: crate::DEFAULT_MAX_CONNECTIONS,
             gzip: true,
             auth: None,
             tls: None,
@@ -169,36 +180,26 @@ impl LogMetricsConfig {
             .map_err(|e: std::net::AddrParseError| Error::InvalidConfigValue {
                 key: "log_metrics.listen".into(),
                 message: format!(
-                    "{:?} is not an address ({e}); use IP:PORT, e.g. \"127.0.0.1:9091\"",
+                    "{:?} is not an address ({e}); use IP:PORT, e.g. \"127.0.0.1:9477\"",
                     self.listen
                 ),
             })
     }
 
-    /// The server settings: listen address, path, limits, auth and TLS.
+    /// The server settings: listen address, path, limits, auth and TLS,
+    /// checked by [`ServerOptions::validate`] with errors naming the
+    /// `log_metrics.` key.
     pub fn server_options(&self) -> Result<ServerOptions, Error> {
         let invalid = |key: &str, message: &str| Error::InvalidConfigValue {
             key: format!("log_metrics.{key}"),
             message: message.to_owned(),
         };
-        if !self.path.starts_with('/') {
-            return Err(invalid(
-                "path",
-                &format!("{:?} must start with '/', e.g. \"/metrics\"", self.path),
-            ));
-        }
-        if self.header_read_timeout_secs == 0 {
-            return Err(invalid("header_read_timeout_secs", "must be at least 1"));
-        }
-        if self.max_concurrent_scrapes == 0 {
-            return Err(invalid("max_concurrent_scrapes", "must be at least 1"));
-        }
         let mut o = ServerOptions::new(self.listen_addr()?)
             .path(&self.path)
-            .header_read_timeout(std::time::Duration::from_secs(
-                self.header_read_timeout_secs,
-            ))
+            .header_read_timeout(Duration::from_secs(self.header_read_timeout_secs))
+            .write_timeout(Duration::from_secs(self.write_timeout_secs))
             .max_concurrent_scrapes(self.max_concurrent_scrapes)
+            .max_connections(self.max_connections)
             .gzip(self.gzip);
         if let Some(a) = &self.auth {
             o = o.auth(match (&a.bearer_token, &a.username, &a.password) {
@@ -232,7 +233,20 @@ impl LogMetricsConfig {
                 ));
             }
         }
-        o.validate()?;
+        o.validate().map_err(|e| match e {
+            Error::InvalidConfigValue { key, message } => {
+                // The options name their fields; the config names its keys.
+                let key = match key.as_str() {
+                    "header_read_timeout" | "write_timeout" => format!("{key}_secs"),
+                    _ => key,
+                };
+                Error::InvalidConfigValue {
+                    key: format!("log_metrics.{key}"),
+                    message,
+                }
+            }
+            other => other,
+        })?;
         Ok(o)
     }
 

@@ -25,7 +25,7 @@
 //!     .global_label("node_id", "1")
 //!     .build()?;
 //! tracing_subscriber::registry().with(metrics_layer).init();
-//! let _server = handle.spawn_server("127.0.0.1:9091".parse().unwrap())?;
+//! let _server = handle.spawn_server("127.0.0.1:9477".parse().unwrap())?;
 //! tracing::error!(event = "storage_error", "rocksdb write failed");
 //! # Ok::<(), robustmq_log_metrics::Error>(())
 //! ```
@@ -61,13 +61,12 @@ mod config;
 mod counters;
 mod error;
 mod handle;
+mod http;
 mod labels;
 mod layer;
 #[cfg(feature = "prometheus-client")]
 mod prom_client;
 mod render;
-mod server;
-mod tls;
 
 pub use builder::{
     LogMetrics, LogMetricsBuilder, DEFAULT_MAX_EVENTS_PER_SERVICE, DEFAULT_MAX_LABEL_LEN,
@@ -76,11 +75,15 @@ pub use builder::{
 pub use config::{AuthConfig, LogMetricsConfig, TlsConfig};
 pub use error::Error;
 pub use handle::LogMetricsHandle;
+#[cfg(feature = "tls")]
+pub use http::TlsFiles;
+pub use http::{
+    Auth, MetricsServer, RouteOptions, ServerOptions, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_LISTEN,
+    DEFAULT_MAX_CONCURRENT_SCRAPES, DEFAULT_MAX_CONNECTIONS, DEFAULT_PATH, DEFAULT_WRITE_TIMEOUT,
+    MAX_CONCURRENT_SCRAPES_LIMIT, MAX_CONNECTIONS_LIMIT, MAX_PATH_LEN, MAX_TIMEOUT,
+};
 pub use labels::{OVERFLOW, RESERVED_VALUES, UNSTRUCTURED};
 pub use layer::LogMetricsLayer;
 #[cfg(feature = "prometheus-client")]
 pub use prom_client::LogMetricsCollector;
 pub use render::{CONTENT_TYPE, EVENTS_METRIC, OVERFLOW_METRIC};
-#[cfg(feature = "tls")]
-pub use server::TlsFiles;
-pub use server::{Auth, MetricsServer, ServerOptions};
