@@ -202,6 +202,7 @@ impl Prepared {
             }
         }
         drop(listener);
+        refused.flush();
         let _ = tokio::time::timeout(DRAIN, graceful.shutdown()).await;
         Ok(())
     }
@@ -239,6 +240,18 @@ impl RefusedConnections {
         {
             return;
         }
+        self.warn();
+    }
+
+    /// Reports the refusals not yet reported, so that the warnings add up
+    /// to every refused connection.
+    fn flush(&mut self) {
+        if self.since_warning > 0 {
+            self.warn();
+        }
+    }
+
+    fn warn(&mut self) {
         tracing::warn!(
             target: "robustmq_log_metrics::internal",
             refused = self.since_warning,
