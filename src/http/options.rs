@@ -28,6 +28,8 @@ pub const DEFAULT_MAX_CONNECTIONS: usize = 64;
 /// Largest timeout accepted. Longer ones protect nothing, and durations near
 /// `u64::MAX` seconds overflow when added to an `Instant`.
 pub const MAX_TIMEOUT: Duration = Duration::from_secs(3600);
+/// Smallest timeout accepted: a shorter one would cut well-behaved scrapes.
+pub const MIN_TIMEOUT: Duration = Duration::from_millis(100);
 /// Largest [`RouteOptions::max_concurrent_scrapes`].
 pub const MAX_CONCURRENT_SCRAPES_LIMIT: usize = 1024;
 /// Largest [`ServerOptions::max_connections`].
@@ -56,7 +58,9 @@ pub struct RouteOptions {
     /// letters, digits, `-`, `.`, `_`, `~` (no captures, wildcards or query),
     /// at most [`MAX_PATH_LEN`] bytes. Default `/metrics`.
     pub path: String,
-    /// Require credentials. Default none.
+    /// Require credentials: a bearer token of visible ASCII, or a basic auth
+    /// username (no `:`) and password without control characters.
+    /// Default none.
     pub auth: Option<Auth>,
     /// At most this many scrapes are rendered and written at once; more get
     /// `503` at once, so scrapers can take neither CPU nor memory from the
@@ -124,16 +128,23 @@ impl RouteOptions {
             MAX_CONCURRENT_SCRAPES_LIMIT,
         )?;
         match &self.auth {
-            Some(Auth::Bearer(t)) if t.is_empty() => Err(invalid(
-                "auth",
-                "the bearer token is empty; set a token, or remove the auth setting".into(),
-            )),
-            Some(Auth::Basic { username, .. }) if username.is_empty() => Err(invalid(
-                "auth",
-                "the basic auth username is empty; set a username, or remove the auth setting"
-                    .into(),
-            )),
-            _ => Ok(()),
+            None => Ok(()),
+            Some(Auth::Bearer(token)) => {
+                check_credential("bearer token", token, |c| c.is_ascii_graphic())
+            }
+            Some(Auth::Basic { username, password }) => {
+                check_credential("basic auth username", username, |c| {
+                    !c.is_control() && c != ':'
+                })?;
+                if password.chars().any(char::is_control) {
+                    return Err(invalid(
+                        "auth",
+                        "the basic auth password has a control character, which no scraper can send"
+                            .into(),
+                    ));
+                }
+                Ok(())
+            }
         }
     }
 }
@@ -150,12 +161,12 @@ pub struct ServerOptions {
     pub route: RouteOptions,
     /// A client that has not sent its request headers within this time
     /// (also the TLS handshake, and the idle time between two requests on one
-    /// connection) is disconnected: slow-loris protection. Above zero, at
-    /// most [`MAX_TIMEOUT`]; default 10 s.
+    /// connection) is disconnected: slow-loris protection.
+    /// [`MIN_TIMEOUT`]..=[`MAX_TIMEOUT`], default 10 s.
     pub header_read_timeout: Duration,
     /// A client that reads nothing of its response for this long is
-    /// disconnected, and its scrape slot freed. Above zero, at most
-    /// [`MAX_TIMEOUT`]; default 30 s.
+    /// disconnected, and its scrape slot freed.
+    /// [`MIN_TIMEOUT`]..=[`MAX_TIMEOUT`], default 30 s.
     pub write_timeout: Duration,
     /// At most this many connections are open at once; a connection beyond
     /// it is closed as soon as it is accepted (and counted in a rate-limited
@@ -268,12 +279,30 @@ fn invalid(key: &str, message: String) -> Error {
     }
 }
 
+/// A credential a scraper can actually send in an `Authorization` header.
+fn check_credential(what: &str, value: &str, allowed: impl Fn(char) -> bool) -> Result<(), Error> {
+    if value.is_empty() {
+        return Err(invalid(
+            "auth",
+            format!("the {what} is empty; set one, or remove the auth setting"),
+        ));
+    }
+    if let Some(c) = value.chars().find(|c| !allowed(*c)) {
+        return Err(invalid(
+            "auth",
+            format!("the {what} has {c:?}, which a scraper cannot send in it"),
+        ));
+    }
+    Ok(())
+}
+
 fn check_timeout(key: &str, timeout: Duration) -> Result<(), Error> {
-    if timeout.is_zero() || timeout > MAX_TIMEOUT {
+    if timeout < MIN_TIMEOUT || timeout > MAX_TIMEOUT {
         return Err(invalid(
             key,
             format!(
-                "{timeout:?} is out of range; allowed: above 0 and at most {} s",
+                "{timeout:?} is out of range; allowed: {:?} to {} s",
+                MIN_TIMEOUT,
                 MAX_TIMEOUT.as_secs()
             ),
         ));
