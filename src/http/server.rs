@@ -129,9 +129,9 @@ impl Prepared {
         })
     }
 
+    /// Serves until `shutdown`; inside a tokio runtime.
     // Without the `tls` feature the TLS branch is statically unreachable.
     #[cfg_attr(not(feature = "tls"), allow(unused_variables, unreachable_code))]
-    /// Serves until `shutdown`; inside a tokio runtime.
     async fn run(self, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
         use hyper_util::rt::{TokioIo, TokioTimer};
         use hyper_util::service::TowerToHyperService;
