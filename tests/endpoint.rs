@@ -349,3 +349,60 @@ fn graceful_shutdown_finishes_a_scrape_in_flight() {
     let raw = [&first[..], &rest[..]].concat();
     assert!(parse(&complete_body(&raw)).len() > 100_000);
 }
+
+#[test]
+fn a_slow_reader_is_served_whole_and_a_stalled_one_is_cut() {
+    let handle = handle_with_series(100_000);
+    let size = support::settled(&handle).len();
+    // The kernel takes writes again only once a third or so of the socket's
+    // send buffer (up to 4 MiB) has drained: a reader at 2.5 MB/s leaves the
+    // writer waiting about half a second at a time, well under the timeout.
+    let write_timeout = Duration::from_secs(2);
+    let server = handle
+        .spawn_server_with(
+            ServerOptions::new(loopback())
+                .gzip(false)
+                .write_timeout(write_timeout),
+        )
+        .unwrap();
+    let request = b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+
+    // Reads 256 KiB, pauses 100 ms, again: every pause is shorter than the
+    // write timeout, the whole transfer much longer.
+    let mut slow = TcpStream::connect(server.local_addr()).unwrap();
+    slow.set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    slow.write_all(request).unwrap();
+    let start = Instant::now();
+    let mut raw = Vec::new();
+    let mut buf = vec![0u8; 256 * 1024];
+    loop {
+        let n = slow.read(&mut buf).unwrap();
+        if n == 0 {
+            break;
+        }
+        raw.extend_from_slice(&buf[..n]);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let took = start.elapsed();
+    assert!(took > write_timeout, "not slow enough to test: {took:?}");
+    assert_eq!(complete_body(&raw).len(), size);
+
+    // Reads the status line, then nothing for two and a half write timeouts.
+    let mut stalled = TcpStream::connect(server.local_addr()).unwrap();
+    stalled
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    stalled.write_all(request).unwrap();
+    let mut raw = vec![0u8; 12];
+    stalled.read_exact(&mut raw).unwrap();
+    assert_eq!(&raw, b"HTTP/1.1 200");
+    std::thread::sleep(write_timeout * 5 / 2);
+    let cut = match stalled.read_to_end(&mut raw) {
+        Ok(_) => true,
+        Err(e) => e.kind() == std::io::ErrorKind::ConnectionReset,
+    };
+    assert!(cut, "the stalled connection was not closed");
+    assert!(raw.len() < size, "a stalled client got the whole body");
+    server.shutdown().unwrap();
+}

@@ -164,8 +164,10 @@ pub struct ServerOptions {
     /// connection) is disconnected: slow-loris protection.
     /// [`MIN_TIMEOUT`]..=[`MAX_TIMEOUT`], default 10 s.
     pub header_read_timeout: Duration,
-    /// A client that reads nothing of its response for this long is
-    /// disconnected, and its scrape slot freed.
+    /// A connection whose socket takes no bytes of the response for this
+    /// long (the client reads nothing, or reads so slowly that the kernel's
+    /// send buffer, up to a few MiB, does not drain) is closed, and its
+    /// scrape slot freed. A slow reader that keeps reading is served.
     /// [`MIN_TIMEOUT`]..=[`MAX_TIMEOUT`], default 30 s.
     pub write_timeout: Duration,
     /// At most this many connections are open at once; a connection beyond
