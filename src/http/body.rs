@@ -43,6 +43,7 @@ impl http_body::Body for ScrapeBody {
         let this = self.get_mut();
         if this.sent >= this.text.len() {
             this.text = String::new();
+            this.sent = 0;
             this.permit = None;
             return Poll::Ready(None);
         }
@@ -60,5 +61,46 @@ impl http_body::Body for ScrapeBody {
 
     fn size_hint(&self) -> SizeHint {
         SizeHint::with_exact((self.text.len() - self.sent) as u64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use http_body::Body as _;
+    use tokio::sync::Semaphore;
+
+    use super::*;
+
+    #[test]
+    fn yields_the_text_in_chunks_then_releases_the_permit() {
+        let permits = Arc::new(Semaphore::new(1));
+        let text = "x".repeat(CHUNK * 2 + 7);
+        let mut body = ScrapeBody::new(text.clone(), permits.clone().try_acquire_owned().unwrap());
+        struct NoWake;
+        impl std::task::Wake for NoWake {
+            fn wake(self: Arc<Self>) {}
+        }
+        let waker = std::task::Waker::from(Arc::new(NoWake));
+        let mut cx = Context::from_waker(&waker);
+        let mut out = Vec::new();
+        loop {
+            assert_eq!(
+                body.size_hint().exact(),
+                Some((text.len() - out.len()) as u64)
+            );
+            match Pin::new(&mut body).poll_frame(&mut cx) {
+                Poll::Ready(Some(Ok(frame))) => {
+                    assert_eq!(permits.available_permits(), 0, "released before the end");
+                    out.extend_from_slice(&frame.into_data().unwrap());
+                }
+                Poll::Ready(None) => break,
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(out, text.as_bytes());
+        assert_eq!(permits.available_permits(), 1);
+        assert_eq!(body.size_hint().exact(), Some(0));
     }
 }
