@@ -78,6 +78,22 @@ fn auth() -> impl Strategy<Value = Option<Auth>> {
     ]
 }
 
+/// `value` as a TOML basic string: every control character (DEL and C1
+/// included, which JSON leaves raw) escaped.
+fn toml_string(value: &str) -> String {
+    let mut out = String::from("\"");
+    for c in value.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
 
@@ -139,7 +155,7 @@ proptest! {
     ) {
         let toml = format!(
             "[log_metrics]\nlisten = \"127.0.0.1:0\"\npath = {}\nheader_read_timeout_secs = {header_read_timeout_secs}\nwrite_timeout_secs = {write_timeout_secs}\nmax_concurrent_scrapes = {max_concurrent_scrapes}\nmax_connections = {max_connections}\n",
-            serde_json::to_string(&path).unwrap()
+            toml_string(&path)
         );
         match LogMetricsConfig::from_toml(&toml) {
             Ok(cfg) => {
@@ -169,6 +185,7 @@ fn router_syntax_and_huge_timeouts_in_config_are_named() {
         ("path = \"/{}\"", "log_metrics.path"),
         ("path = \"/{*rest}\"", "log_metrics.path"),
         ("path = \"/metrics?x=1\"", "log_metrics.path"),
+        ("path = \"/x\\u007Fy\"", "log_metrics.path"),
         (
             "header_read_timeout_secs = 9223372036854775807",
             "log_metrics.header_read_timeout_secs",
