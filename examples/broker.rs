@@ -30,7 +30,9 @@ const USAGE: &str = "usage: broker [--listen ADDR] [--events-per-sec N] [--error
 
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
-        listen: "127.0.0.1:9091".parse().expect("default address"),
+        listen: robustmq_log_metrics::DEFAULT_LISTEN
+            .parse()
+            .expect("default address"),
         events_per_sec: 100.0,
         error_rate: 0.002,
         duration: None,

@@ -10,6 +10,7 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize, Serializer};
@@ -244,13 +245,15 @@ impl LayerConfig {
 /// ```toml
 /// [log_metrics]
 /// enabled = true
-/// listen = "127.0.0.1:9091"
+/// listen = "127.0.0.1:9477"
 /// path = "/metrics"
 /// preset = "robustmq"
 /// default_service = "robustmq"
 /// max_events_per_service = 256
 /// header_read_timeout_secs = 10
+/// write_timeout_secs = 30
 /// max_concurrent_scrapes = 4
+/// max_connections = 64
 /// gzip = true
 ///
 /// [log_metrics.services]        # target prefix -> service; wins over the preset
@@ -276,16 +279,22 @@ pub struct LogMetricsConfig {
     #[serde(flatten)]
     pub layer: LayerConfig,
     // Server keys: each also needs its `take` line in `try_from` below.
-    /// Address of the metrics server. Default `127.0.0.1:9091` (loopback:
-    /// expose it deliberately, see the README).
+    /// Address of the metrics server. Default `127.0.0.1:9477` (loopback:
+    /// expose it deliberately, see the README; 9091 and 58080 are RobustMQ's).
     pub listen: String,
-    /// Path of the metrics endpoint. Default `/metrics`.
+    /// Path of the metrics endpoint; see [`RouteOptions::path`](crate::RouteOptions::path).
+    /// Default `/metrics`.
     pub path: String,
-    /// See [`ServerOptions::header_read_timeout`]. Default 10.
+    /// See [`ServerOptions::header_read_timeout`]: 1..=3600. Default 10.
     pub header_read_timeout_secs: u64,
-    /// See [`ServerOptions::max_concurrent_scrapes`]. Default 4.
+    /// See [`ServerOptions::write_timeout`]: 1..=3600. Default 30.
+    pub write_timeout_secs: u64,
+    /// See [`RouteOptions::max_concurrent_scrapes`](crate::RouteOptions::max_concurrent_scrapes).
+    /// Default 4.
     pub max_concurrent_scrapes: usize,
-    /// See [`ServerOptions::gzip`]. Default `true`.
+    /// See [`ServerOptions::max_connections`]. Default 64.
+    pub max_connections: usize,
+    /// See [`RouteOptions::gzip`](crate::RouteOptions::gzip). Default `true`.
     pub gzip: bool,
     /// `[log_metrics.auth]`: `bearer_token`, or `username` and `password`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -308,7 +317,9 @@ impl TryFrom<Table> for LogMetricsConfig {
             "header_read_timeout_secs",
             &mut c.header_read_timeout_secs,
         )?;
+        take(t, "write_timeout_secs", &mut c.write_timeout_secs)?;
         take(t, "max_concurrent_scrapes", &mut c.max_concurrent_scrapes)?;
+        take(t, "max_connections", &mut c.max_connections)?;
         take(t, "gzip", &mut c.gzip)?;
         take(t, "auth", &mut c.auth)?;
         take(t, "tls", &mut c.tls)?;
@@ -316,7 +327,7 @@ impl TryFrom<Table> for LogMetricsConfig {
         if let Some(key) = c.layer.unknown_keys.first() {
             return Err(format!(
                 "unknown key `{key}`; expected one of: {}, listen, path, \
-                 header_read_timeout_secs, max_concurrent_scrapes, gzip, auth, tls",
+                 header_read_timeout_secs, write_timeout_secs, max_concurrent_scrapes, max_connections, gzip, auth, tls",
                 LAYER_KEYS.join(", ")
             ));
         }
@@ -380,10 +391,12 @@ impl Default for LogMetricsConfig {
     fn default() -> Self {
         Self {
             layer: LayerConfig::default(),
-            listen: "127.0.0.1:9091".to_owned(),
-            path: "/metrics".to_owned(),
-            header_read_timeout_secs: 10,
-            max_concurrent_scrapes: 4,
+            listen: crate::DEFAULT_LISTEN.to_owned(),
+            path: crate::DEFAULT_PATH.to_owned(),
+            header_read_timeout_secs: crate::DEFAULT_HEADER_READ_TIMEOUT.as_secs(),
+            write_timeout_secs: crate::DEFAULT_WRITE_TIMEOUT.as_secs(),
+            max_concurrent_scrapes: crate::DEFAULT_MAX_CONCURRENT_SCRAPES,
+            max_connections: crate::DEFAULT_MAX_CONNECTIONS,
             gzip: true,
             auth: None,
             tls: None,
@@ -415,36 +428,26 @@ impl LogMetricsConfig {
             .map_err(|e: std::net::AddrParseError| Error::InvalidConfigValue {
                 key: "log_metrics.listen".into(),
                 message: format!(
-                    "{:?} is not an address ({e}); use IP:PORT, e.g. \"127.0.0.1:9091\"",
+                    "{:?} is not an address ({e}); use IP:PORT, e.g. \"127.0.0.1:9477\"",
                     self.listen
                 ),
             })
     }
 
-    /// The server settings: listen address, path, limits, auth and TLS.
+    /// The server settings: listen address, path, limits, auth and TLS,
+    /// checked by [`ServerOptions::validate`] with errors naming the
+    /// `log_metrics.` key.
     pub fn server_options(&self) -> Result<ServerOptions, Error> {
         let invalid = |key: &str, message: &str| Error::InvalidConfigValue {
             key: format!("log_metrics.{key}"),
             message: message.to_owned(),
         };
-        if !self.path.starts_with('/') {
-            return Err(invalid(
-                "path",
-                &format!("{:?} must start with '/', e.g. \"/metrics\"", self.path),
-            ));
-        }
-        if self.header_read_timeout_secs == 0 {
-            return Err(invalid("header_read_timeout_secs", "must be at least 1"));
-        }
-        if self.max_concurrent_scrapes == 0 {
-            return Err(invalid("max_concurrent_scrapes", "must be at least 1"));
-        }
         let mut o = ServerOptions::new(self.listen_addr()?)
             .path(&self.path)
-            .header_read_timeout(std::time::Duration::from_secs(
-                self.header_read_timeout_secs,
-            ))
+            .header_read_timeout(Duration::from_secs(self.header_read_timeout_secs))
+            .write_timeout(Duration::from_secs(self.write_timeout_secs))
             .max_concurrent_scrapes(self.max_concurrent_scrapes)
+            .max_connections(self.max_connections)
             .gzip(self.gzip);
         if let Some(a) = &self.auth {
             o = o.auth(match (&a.bearer_token, &a.username, &a.password) {
@@ -478,7 +481,20 @@ impl LogMetricsConfig {
                 ));
             }
         }
-        o.validate()?;
+        o.validate().map_err(|e| match e {
+            Error::InvalidConfigValue { key, message } => {
+                // The options name their fields; the config names its keys.
+                let key = match key.as_str() {
+                    "header_read_timeout" | "write_timeout" => format!("{key}_secs"),
+                    _ => key,
+                };
+                Error::InvalidConfigValue {
+                    key: format!("log_metrics.{key}"),
+                    message,
+                }
+            }
+            other => other,
+        })?;
         Ok(o)
     }
 

@@ -68,12 +68,11 @@ mod config;
 mod error;
 mod exposition;
 mod handle;
+mod http;
 mod instance;
 mod labels;
 mod layer;
 mod series;
-mod server;
-mod tls;
 
 // The README's integration snippet compiles and runs as written.
 #[cfg(all(doctest, feature = "prometheus-client"))]
@@ -92,8 +91,12 @@ pub use exposition::collector::LogMetricsCollector;
 pub use exposition::text::CONTENT_TYPE;
 pub use exposition::{EVENTS_METRIC, OVERFLOW_METRIC};
 pub use handle::LogMetricsHandle;
+#[cfg(feature = "tls")]
+pub use http::TlsFiles;
+pub use http::{
+    Auth, MetricsServer, RouteOptions, ServerOptions, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_LISTEN,
+    DEFAULT_MAX_CONCURRENT_SCRAPES, DEFAULT_MAX_CONNECTIONS, DEFAULT_PATH, DEFAULT_WRITE_TIMEOUT,
+    MAX_CONCURRENT_SCRAPES_LIMIT, MAX_CONNECTIONS_LIMIT, MAX_PATH_LEN, MAX_TIMEOUT, MIN_TIMEOUT,
+};
 pub use labels::{OVERFLOW, RESERVED_VALUES, UNSTRUCTURED};
 pub use layer::LogMetricsLayer;
-#[cfg(feature = "tls")]
-pub use server::TlsFiles;
-pub use server::{Auth, MetricsServer, ServerOptions};

@@ -233,8 +233,27 @@ fn basic_auth_from_config() {
     assert!(e.to_string().contains("log_metrics.auth"), "{e}");
 }
 
+/// The body of a raw `Connection: close` response, checked to be as long
+/// as its `Content-Length` says.
+fn complete_body(raw: &[u8]) -> String {
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let head = String::from_utf8_lossy(&raw[..split]).to_lowercase();
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    let body = String::from_utf8(raw[split + 4..].to_vec()).unwrap();
+    let len: usize = head
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("content-length:")
+                .map(|v| v.trim().parse().unwrap())
+        })
+        .expect("content-length");
+    assert_eq!(body.len(), len, "the scrape was cut short");
+    body
+}
+
 #[test]
 fn shutdown_never_truncates_a_scrape_and_logging_goes_on() {
+    const CLIENTS: usize = 6;
     let (layer, handle) = LogMetrics::builder()
         .max_events_per_service(100_000)
         .build()
@@ -247,23 +266,42 @@ fn shutdown_never_truncates_a_scrape_and_logging_goes_on() {
         }
     });
     let server = handle
-        .spawn_server_with(ServerOptions::new(loopback()).gzip(false))
+        .spawn_server_with(
+            ServerOptions::new(loopback())
+                .gzip(false)
+                .max_concurrent_scrapes(CLIENTS),
+        )
         .unwrap();
     let addr = server.local_addr();
-    let clients: Vec<_> = (0..6)
-        .map(|_| std::thread::spawn(move || http(addr, "GET", "/metrics", &[])))
+    let (started, scrape_started) = std::sync::mpsc::channel();
+    let clients: Vec<_> = (0..CLIENTS)
+        .map(|_| {
+            let started = started.clone();
+            std::thread::spawn(move || -> std::io::Result<Vec<u8>> {
+                let mut s = TcpStream::connect(addr)?;
+                s.set_read_timeout(Some(Duration::from_secs(30)))?;
+                s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")?;
+                let mut raw = vec![0u8; 12];
+                s.read_exact(&mut raw)?;
+                let _ = started.send(());
+                s.read_to_end(&mut raw)?;
+                Ok(raw)
+            })
+        })
         .collect();
+    // Every scrape is answering (the rest of its body not yet read) when
+    // the shutdown starts.
+    for _ in 0..CLIENTS {
+        scrape_started
+            .recv_timeout(Duration::from_secs(60))
+            .expect("every scrape to start");
+    }
     server.shutdown().unwrap();
     for c in clients {
-        // Refused or reset before any response is fine (`Err`); an answer
-        // must be complete: the reference parser accepts it.
-        if let Ok(r) = c.join().unwrap() {
-            assert_eq!(r.status, 200);
-            let text = r.text();
-            assert!(text.ends_with('\n'));
-            assert!(parse(&text).len() > 20_000);
-        }
+        let body = complete_body(&c.join().unwrap().unwrap());
+        assert!(parse(&body).len() > 20_000);
     }
+    assert!(TcpStream::connect(addr).is_err(), "still listening");
     // The server is gone; the layer still counts.
     tracing::dispatcher::with_default(&dispatch, || tracing::error!(event = "after_shutdown", "x"));
     assert_eq!(handle.count("error", "robustmq", "after_shutdown"), Some(1));
@@ -309,16 +347,62 @@ fn graceful_shutdown_finishes_a_scrape_in_flight() {
     s.read_to_end(&mut rest).unwrap();
     stopper.join().unwrap().unwrap();
     let raw = [&first[..], &rest[..]].concat();
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
-    let head = String::from_utf8_lossy(&raw[..split]).to_lowercase();
-    let body = String::from_utf8(raw[split + 4..].to_vec()).unwrap();
-    let len: usize = head
-        .lines()
-        .find_map(|l| {
-            l.strip_prefix("content-length:")
-                .map(|v| v.trim().parse().unwrap())
-        })
-        .expect("content-length");
-    assert_eq!(body.len(), len, "the scrape was cut short");
-    assert!(parse(&body).len() > 100_000);
+    assert!(parse(&complete_body(&raw)).len() > 100_000);
+}
+
+#[test]
+fn a_slow_reader_is_served_whole_and_a_stalled_one_is_cut() {
+    let handle = handle_with_series(100_000);
+    let size = support::settled(&handle).len();
+    // The kernel takes writes again only once a third or so of the socket's
+    // send buffer (up to 4 MiB) has drained: a reader at 2.5 MB/s leaves the
+    // writer waiting about half a second at a time, well under the timeout.
+    let write_timeout = Duration::from_secs(2);
+    let server = handle
+        .spawn_server_with(
+            ServerOptions::new(loopback())
+                .gzip(false)
+                .write_timeout(write_timeout),
+        )
+        .unwrap();
+    let request = b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+
+    // Reads 256 KiB, pauses 100 ms, again: every pause is shorter than the
+    // write timeout, the whole transfer much longer.
+    let mut slow = TcpStream::connect(server.local_addr()).unwrap();
+    slow.set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    slow.write_all(request).unwrap();
+    let start = Instant::now();
+    let mut raw = Vec::new();
+    let mut buf = vec![0u8; 256 * 1024];
+    loop {
+        let n = slow.read(&mut buf).unwrap();
+        if n == 0 {
+            break;
+        }
+        raw.extend_from_slice(&buf[..n]);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let took = start.elapsed();
+    assert!(took > write_timeout, "not slow enough to test: {took:?}");
+    assert_eq!(complete_body(&raw).len(), size);
+
+    // Reads the status line, then nothing for two and a half write timeouts.
+    let mut stalled = TcpStream::connect(server.local_addr()).unwrap();
+    stalled
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    stalled.write_all(request).unwrap();
+    let mut raw = vec![0u8; 12];
+    stalled.read_exact(&mut raw).unwrap();
+    assert_eq!(&raw, b"HTTP/1.1 200");
+    std::thread::sleep(write_timeout * 5 / 2);
+    let cut = match stalled.read_to_end(&mut raw) {
+        Ok(_) => true,
+        Err(e) => e.kind() == std::io::ErrorKind::ConnectionReset,
+    };
+    assert!(cut, "the stalled connection was not closed");
+    assert!(raw.len() < size, "a stalled client got the whole body");
+    server.shutdown().unwrap();
 }

@@ -157,11 +157,26 @@ fn promtool_check_metrics_finds_nothing_on_a_live_scrape() {
 
 #[test]
 fn router_answers_head_rejects_other_methods_and_paths() {
-    let (_layer, handle) = LogMetrics::builder().build().unwrap();
-    let server = handle.spawn_server("127.0.0.1:0".parse().unwrap()).unwrap();
-    let addr = server.local_addr();
+    // `router()` served by axum itself on a real socket, as an application would.
+    let (layer, handle) = LogMetrics::builder().build().unwrap();
+    let dispatch = Dispatch::new(tracing_subscriber::registry().with(layer));
+    dispatcher::with_default(&dispatch, || log_mix(0, 2));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    let router: axum::Router = handle.router();
+    // Dropping `rt` at the end (or on a failed assertion) stops the server.
+    rt.spawn(async move { axum::serve(listener, router).await });
+
     let head = support::http(addr, "HEAD", "/metrics", &[]).unwrap();
     assert_eq!(head.status, 200);
+    assert!(head.body.is_empty());
     let post = support::http(addr, "POST", "/metrics", &[("Content-Length", "0")]).unwrap();
     assert_eq!(post.status, 405);
     assert!(
@@ -169,5 +184,10 @@ fn router_answers_head_rejects_other_methods_and_paths() {
         "{post:?}"
     );
     assert_eq!(get(addr, "/other").status, 404);
-    server.shutdown().unwrap();
+    let _ = get(addr, "/metrics");
+    let counts = event_counts(&parse(&get(addr, "/metrics").text()));
+    assert_eq!(
+        counts.get(&key("info", "robustmq", "connection_accepted")),
+        Some(&2)
+    );
 }

@@ -58,9 +58,23 @@ fn serves_https_from_config_files_and_rejects_bad_files() {
         "{text}"
     );
 
-    // Plain HTTP to the TLS port gets no metrics.
-    let plain = support::http(server.local_addr(), "GET", "/metrics", &[]);
-    assert!(plain.map(|r| r.status != 200).unwrap_or(true));
+    // Plain HTTP to the TLS port gets no HTTP answer, and is closed at once.
+    let mut plain = TcpStream::connect(server.local_addr()).unwrap();
+    plain
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    plain
+        .write_all(b"GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .unwrap();
+    let mut answer = Vec::new();
+    match plain.read_to_end(&mut answer) {
+        Ok(_) => {}
+        Err(e) => assert_eq!(e.kind(), std::io::ErrorKind::ConnectionReset, "{e}"),
+    }
+    assert!(
+        !String::from_utf8_lossy(&answer).contains("HTTP/"),
+        "{answer:?}"
+    );
     server.shutdown().unwrap();
 
     // A missing or bad file is a TLS error naming the file, before serving.

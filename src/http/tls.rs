@@ -8,7 +8,7 @@ mod imp {
     use tokio_rustls::rustls::pki_types::pem::PemObject;
     use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
-    use crate::server::ServerOptions;
+    use crate::http::options::TlsFiles;
     use crate::Error;
 
     pub(crate) type Acceptor = tokio_rustls::TlsAcceptor;
@@ -21,8 +21,8 @@ mod imp {
     }
 
     /// Loads the files now, so a bad path or key is reported before serving.
-    pub(crate) fn acceptor(options: &ServerOptions) -> Result<Option<Acceptor>, Error> {
-        let Some(files) = &options.tls else {
+    pub(crate) fn acceptor(files: Option<&TlsFiles>) -> Result<Option<Acceptor>, Error> {
+        let Some(files) = files else {
             return Ok(None);
         };
         let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&files.cert_path)
@@ -47,25 +47,17 @@ mod imp {
 
 #[cfg(not(feature = "tls"))]
 mod imp {
-    use crate::server::ServerOptions;
-    use crate::Error;
-
     /// Without the `tls` feature there is no acceptor: this type has no values.
     #[derive(Clone)]
     pub(crate) enum Acceptor {}
 
     impl Acceptor {
-        pub(crate) async fn accept(
-            &self,
-            _stream: tokio::net::TcpStream,
-        ) -> std::io::Result<tokio::net::TcpStream> {
+        pub(crate) async fn accept<S>(&self, _stream: S) -> std::io::Result<S> {
             match *self {}
         }
     }
-
-    pub(crate) fn acceptor(_options: &ServerOptions) -> Result<Option<Acceptor>, Error> {
-        Ok(None)
-    }
 }
 
-pub(crate) use imp::{acceptor, Acceptor};
+#[cfg(feature = "tls")]
+pub(crate) use imp::acceptor;
+pub(crate) use imp::Acceptor;
