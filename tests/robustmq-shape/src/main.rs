@@ -127,12 +127,12 @@ fn admin_router(state: Arc<HttpState>, log_metrics: &LogMetricsHandle) -> Router
         )
         .route("/metrics", get(|| async { dump_metrics() }));
     // RobustMQ's `/metrics` already serves the counts (collector above); the
-    // handle's own router is merged at another path only to prove it merges.
-    // Until `router_at` is generic over the state, it is merged after
-    // `.with_state(..)`.
-    admin
-        .with_state(state)
-        .merge(log_metrics.router_at("/log-metrics"))
+    // handle's own router is merged at another path only to prove it merges
+    // into the stateful router, before `.with_state(..)`.
+    let log_router: Router<Arc<HttpState>> = log_metrics
+        .router_at("/log-metrics")
+        .expect("a literal path is valid");
+    admin.merge(log_router).with_state(state)
 }
 
 async fn get_body(addr: std::net::SocketAddr, path: &str) -> String {
