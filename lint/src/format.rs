@@ -98,28 +98,46 @@ fn placeholder(inner: &str) -> Option<Placeholder> {
 /// of the rewritten call. Separators left dangling by a removed value
 /// (`"accept tcp connection:{:?}"`) are trimmed.
 pub(crate) fn constant_text(pieces: &[Piece]) -> String {
+    const GAP: char = '\u{0}';
     let mut out = String::new();
     for p in pieces {
-        if let Piece::Text(t) = p {
-            out.push_str(t);
-        } else {
-            out.push(' ');
+        match p {
+            Piece::Text(t) => out.push_str(&t.replace(GAP, "")),
+            Piece::Placeholder(_) => out.push(GAP),
         }
     }
-    let squeezed = out.split_whitespace().collect::<Vec<_>>().join(" ");
-    let trimmed = squeezed.trim_matches(|c: char| {
-        c.is_whitespace() || matches!(c, ':' | '=' | ',' | '-' | '[' | ']' | '(' | ')' | ';')
-    });
-    // Brackets that lost their contents (`connect [] login`) say nothing.
-    trimmed
-        .replace("[]", "")
-        .replace("()", "")
-        .replace("''", "")
-        .replace("\"\"", "")
-        .replace(" :", ":")
+    // Brackets and quotes around a removed value (`connect [{}] login`) say
+    // nothing, nor does a unit glued to it (`after {}s`).
+    for pair in ["[]", "()", "<>", "{}", "''", "\"\"", "``"] {
+        let mut chars = pair.chars();
+        let (open, close) = (chars.next().unwrap_or(' '), chars.next().unwrap_or(' '));
+        out = out.replace(&format!("{open}{GAP}{close}"), &GAP.to_string());
+    }
+    let mut cleaned = String::new();
+    let mut after_gap = false;
+    for c in out.chars() {
+        if c == GAP {
+            cleaned.push(' ');
+            after_gap = true;
+        } else if after_gap && c.is_alphanumeric() {
+            continue;
+        } else {
+            after_gap = false;
+            cleaned.push(c);
+        }
+    }
+    // A separator whose neighbour was a value (`rocksdb, {:?}, retry`) stands alone now.
+    let squeezed = cleaned
         .split_whitespace()
+        .filter(|w| w.chars().any(char::is_alphanumeric))
         .collect::<Vec<_>>()
-        .join(" ")
+        .join(" ");
+    squeezed
+        .trim_matches(|c: char| {
+            c.is_whitespace() || matches!(c, ':' | '=' | ',' | '-' | ';' | '.')
+        })
+        .replace(" :", ":")
+        .replace(" ,", ",")
 }
 
 #[cfg(test)]
@@ -158,5 +176,8 @@ mod tests {
         assert_eq!(c("connect [{}] login success"), "connect login success");
         assert_eq!(c("{}"), "");
         assert_eq!(c("a {{x}} b={}"), "a {x} b");
+        assert_eq!(c("session {} expired after {}s."), "session expired after");
+        assert_eq!(c("peer '{}' closed: {:?}"), "peer closed");
+        assert_eq!(c("write {} to rocksdb, {:?}, retry"), "write to rocksdb, retry");
     }
 }

@@ -281,7 +281,7 @@ pub(crate) fn snake(name: &str) -> String {
     }
 }
 
-fn format_arg(seg: &[TokenTree]) -> FormatArg {
+fn format_arg(seg: &[TokenTree], source: &str) -> FormatArg {
     let (name, value) = match seg {
         [TokenTree::Ident(i), TokenTree::Punct(p), rest @ ..]
             if p.as_char() == '=' && !is_punct(rest.first(), '=') && !rest.is_empty() =>
@@ -298,9 +298,14 @@ fn format_arg(seg: &[TokenTree]) -> FormatArg {
         .or_else(|| parsed.as_ref().and_then(expr_hint))
         .map(|n| snake(&n))
         .unwrap_or_else(|| "value".to_owned());
+    // As written, unless it spans lines (a field in the names file is one line).
+    let expr = range_of(value, source)
+        .map(|r| source[r].to_owned())
+        .filter(|t| !t.contains('\n'))
+        .unwrap_or_else(|| tokens_text(value));
     FormatArg {
         name,
-        expr: tokens_text(value),
+        expr,
         hint,
         is_ident,
     }
@@ -414,7 +419,7 @@ impl Finder<'_> {
             }
             for seg in &segs[i + 1..] {
                 take(seg, &mut exact);
-                parts.format_args.push(format_arg(seg));
+                parts.format_args.push(format_arg(seg, source));
             }
         }
         // Whatever the arguments do not cover must be commas and whitespace:
