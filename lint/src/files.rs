@@ -21,9 +21,9 @@ pub fn rust_files(root: &Path) -> Vec<PathBuf> {
         .filter_entry(|e| {
             e.depth() == 0
                 || !(e.file_type().is_dir()
-                    && e.file_name()
-                        .to_str()
-                        .is_some_and(|n| n == "target" || n == "node_modules" || n.starts_with('.')))
+                    && e.file_name().to_str().is_some_and(|n| {
+                        n == "target" || n == "node_modules" || n.starts_with('.')
+                    }))
         })
         .filter_map(Result::ok)
         .filter(|e| e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "rs"))

@@ -78,9 +78,7 @@ fn placeholder(inner: &str) -> Option<Placeholder> {
         ArgRef::Next
     } else if let Ok(i) = arg.parse() {
         ArgRef::Index(i)
-    } else if arg
-        .chars()
-        .all(|c| c.is_alphanumeric() || c == '_')
+    } else if arg.chars().all(|c| c.is_alphanumeric() || c == '_')
         && !arg.starts_with(|c: char| c.is_ascii_digit())
     {
         ArgRef::Name(arg.to_owned())
@@ -133,9 +131,7 @@ pub(crate) fn constant_text(pieces: &[Piece]) -> String {
         .collect::<Vec<_>>()
         .join(" ");
     squeezed
-        .trim_matches(|c: char| {
-            c.is_whitespace() || matches!(c, ':' | '=' | ',' | '-' | ';' | '.')
-        })
+        .trim_matches(|c: char| c.is_whitespace() || matches!(c, ':' | '=' | ',' | '-' | ';' | '.'))
         .replace(" :", ":")
         .replace(" ,", ",")
 }
@@ -178,6 +174,9 @@ mod tests {
         assert_eq!(c("a {{x}} b={}"), "a {x} b");
         assert_eq!(c("session {} expired after {}s."), "session expired after");
         assert_eq!(c("peer '{}' closed: {:?}"), "peer closed");
-        assert_eq!(c("write {} to rocksdb, {:?}, retry"), "write to rocksdb, retry");
+        assert_eq!(
+            c("write {} to rocksdb, {:?}, retry"),
+            "write to rocksdb, retry"
+        );
     }
 }

@@ -158,9 +158,9 @@ fn main() -> ExitCode {
         Some(Command::Check(a)) => check(&a, &mut out),
         Some(Command::Suggest(a)) => suggest_cmd(&a, &mut out),
         Some(Command::Fix(a)) => fix_cmd(&a, &mut out),
-        Some(Command::Taxonomy) => {
-            write!(out, "{}", Taxonomy::builtin().markdown()).map(|_| 0).map_err(Failure::Io)
-        }
+        Some(Command::Taxonomy) => write!(out, "{}", Taxonomy::builtin().markdown())
+            .map(|_| 0)
+            .map_err(Failure::Io),
     };
     let result = result.and_then(|code| out.flush().map(|_| code).map_err(Failure::Io));
     match result {
@@ -212,7 +212,6 @@ struct Finding {
     /// The call's own message (its format string), when it has a literal one.
     log_message: Option<String>,
 }
-
 
 #[derive(Default, Clone, Copy, Serialize)]
 struct Tally {
@@ -285,7 +284,10 @@ struct Ratchet {
 }
 
 fn severity(level: &str) -> usize {
-    LEVELS.iter().position(|l| *l == level).unwrap_or(usize::MAX)
+    LEVELS
+        .iter()
+        .position(|l| *l == level)
+        .unwrap_or(usize::MAX)
 }
 
 fn check(a: &CheckArgs, out: &mut impl Write) -> Result<u8, Failure> {
@@ -310,9 +312,10 @@ fn check(a: &CheckArgs, out: &mut impl Write) -> Result<u8, Failure> {
     };
     let baseline: Option<Baseline> = match &a.baseline {
         None => None,
-        Some(p) => Some(toml::from_str(&read_input(p, "baseline")?).map_err(|e| {
-            Failure::Usage(format!("baseline {}: {e}", p.display()))
-        })?),
+        Some(p) => Some(
+            toml::from_str(&read_input(p, "baseline")?)
+                .map_err(|e| Failure::Usage(format!("baseline {}: {e}", p.display())))?,
+        ),
     };
     let files = files_under(&a.paths)?;
     let event_field = a.event_field.as_str();
@@ -372,7 +375,7 @@ fn check(a: &CheckArgs, out: &mut impl Write) -> Result<u8, Failure> {
         };
         for call in calls {
             if let Some(max) = max_severity {
-                if call.level.is_none_or(|l| severity(l) > max) {
+                if call.level.map_or(true, |l| severity(l) > max) {
                     continue;
                 }
             }
@@ -538,7 +541,11 @@ fn check(a: &CheckArgs, out: &mut impl Write) -> Result<u8, Failure> {
     } else {
         if !a.quiet {
             for f in &findings {
-                writeln!(out, "{}:{}:{}: {}: {}", f.file, f.line, f.column, f.kind, f.message)?;
+                writeln!(
+                    out,
+                    "{}:{}:{}: {}: {}",
+                    f.file, f.line, f.column, f.kind, f.message
+                )?;
             }
             writeln!(out)?;
         }
@@ -584,7 +591,11 @@ fn check(a: &CheckArgs, out: &mut impl Write) -> Result<u8, Failure> {
 }
 
 fn table(out: &mut impl Write, title: &str, rows: &BTreeMap<String, Tally>) -> io::Result<()> {
-    writeln!(out, "{title:<40} {:>7} {:>10} {:>11}", "calls", "structured", "share")?;
+    writeln!(
+        out,
+        "{title:<40} {:>7} {:>10} {:>11}",
+        "calls", "structured", "share"
+    )?;
     for (k, t) in rows {
         writeln!(
             out,
@@ -620,12 +631,19 @@ fn suggest_cmd(a: &SuggestArgs, out: &mut impl Write) -> Result<u8, Failure> {
             .map_err(|e| Failure::Usage(format!("taxonomy {}: {e}", p.display())))?,
     };
     if !a.dir.is_dir() {
-        return Err(Failure::Usage(format!("{} is not a directory", a.dir.display())));
+        return Err(Failure::Usage(format!(
+            "{} is not a directory",
+            a.dir.display()
+        )));
     }
     let files = rust_files(&a.dir);
     let mut crates = CrateNames::default();
     let crate_names: Vec<String> = files.iter().map(|f| crates.of(f)).collect();
-    let index: HashMap<&Path, usize> = files.iter().enumerate().map(|(i, f)| (f.as_path(), i)).collect();
+    let index: HashMap<&Path, usize> = files
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.as_path(), i))
+        .collect();
     let event_field = a.event_field.as_str();
     let results = map_files(&files, |f| {
         let text = std::fs::read_to_string(f).map_err(|e| e.to_string())?;
@@ -676,7 +694,10 @@ fn suggest_cmd(a: &SuggestArgs, out: &mut impl Write) -> Result<u8, Failure> {
                 }
                 Err(why) => {
                     unsure += 1;
-                    eprintln!("{shown}:{}:{}: no suggestion: {why}", call.line, call.column);
+                    eprintln!(
+                        "{shown}:{}:{}: no suggestion: {why}",
+                        call.line, call.column
+                    );
                 }
             }
         }
@@ -700,7 +721,10 @@ fn fix_cmd(a: &FixArgs, out: &mut impl Write) -> Result<u8, Failure> {
     let names: NamesFile = toml::from_str(&read_input(&a.names, "names file")?)
         .map_err(|e| Failure::Usage(format!("names file {}: {e}", a.names.display())))?;
     if !a.dir.is_dir() {
-        return Err(Failure::Usage(format!("{} is not a directory", a.dir.display())));
+        return Err(Failure::Usage(format!(
+            "{} is not a directory",
+            a.dir.display()
+        )));
     }
     let mut by_file: BTreeMap<&str, Vec<&NamedCall>> = BTreeMap::new();
     for c in &names.calls {

@@ -12,7 +12,10 @@ pub fn name_problem(name: &str) -> Option<String> {
         return Some("is empty".into());
     }
     if name.len() > 64 {
-        return Some(format!("is {} bytes; keep event names under 64", name.len()));
+        return Some(format!(
+            "is {} bytes; keep event names under 64",
+            name.len()
+        ));
     }
     if robustmq_log_metrics::RESERVED_VALUES.contains(&name) {
         return Some(format!("{name:?} is reserved by robustmq-log-metrics"));
@@ -134,7 +137,7 @@ impl Taxonomy {
                 let score = e.words.len() * 10
                     + usize::from(crate_bonus) * 5
                     + usize::from(level == Some(e.level.as_str()));
-                if best.is_none_or(|(s, _)| score > s) {
+                if best.map_or(true, |(s, _)| score > s) {
                     best = Some((score, e));
                 }
             }
@@ -158,9 +161,9 @@ pub struct Suggestion {
 }
 
 const STOPWORDS: [&str; 34] = [
-    "a", "an", "the", "to", "of", "for", "in", "on", "at", "by", "from", "with", "and", "or",
-    "is", "are", "was", "were", "be", "been", "this", "that", "it", "its", "into", "as", "not",
-    "no", "has", "have", "can", "will", "please", "err",
+    "a", "an", "the", "to", "of", "for", "in", "on", "at", "by", "from", "with", "and", "or", "is",
+    "are", "was", "were", "be", "been", "this", "that", "it", "its", "into", "as", "not", "no",
+    "has", "have", "can", "will", "please", "err",
 ];
 
 /// Lowercase words of a message's constant text, camelCase split.
@@ -285,7 +288,12 @@ pub fn suggest(
                 let a = args
                     .get(i)
                     .ok_or("fewer format arguments than placeholders")?;
-                (i, a.hint.clone(), a.expr.clone(), a.is_ident && a.name.is_none())
+                (
+                    i,
+                    a.hint.clone(),
+                    a.expr.clone(),
+                    a.is_ident && a.name.is_none(),
+                )
             }
             ArgRef::Name(n) => match args.iter().position(|a| a.name.as_deref() == Some(n)) {
                 Some(i) => (i, snake(n), args[i].expr.clone(), false),
@@ -354,7 +362,6 @@ const KEYWORDS: [&str; 51] = [
 fn is_plain_ident(s: &str) -> bool {
     !KEYWORDS.contains(&s)
         && s.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
-        && s
-            .chars()
+        && s.chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }

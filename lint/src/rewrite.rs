@@ -73,14 +73,21 @@ pub fn fix_text(
         Ok(c) => c,
         Err(s) => {
             let why = format!("the file was skipped: {}", s.message);
-            return (None, entries.iter().map(|_| Outcome::NotRewritten(why.clone())).collect());
+            return (
+                None,
+                entries
+                    .iter()
+                    .map(|_| Outcome::NotRewritten(why.clone()))
+                    .collect(),
+            );
         }
     };
     let mut claimed = vec![false; calls.len()];
     let mut outcomes = Vec::with_capacity(entries.len());
     let mut edits: Vec<(std::ops::Range<usize>, String, usize)> = Vec::new();
     for entry in entries {
-        let matching = |c: &CallSite| c.event == EventField::Missing && c.fingerprint == entry.fingerprint;
+        let matching =
+            |c: &CallSite| c.event == EventField::Missing && c.fingerprint == entry.fingerprint;
         let pick = calls
             .iter()
             .enumerate()
@@ -121,8 +128,15 @@ pub fn fix_text(
     let ok = match calls_in(&out, event_field) {
         Ok(after) => {
             after.len() == calls.len()
-                && after.iter().filter(|c| c.event == EventField::Missing).count()
-                    == calls.iter().filter(|c| c.event == EventField::Missing).count() - edits.len()
+                && after
+                    .iter()
+                    .filter(|c| c.event == EventField::Missing)
+                    .count()
+                    == calls
+                        .iter()
+                        .filter(|c| c.event == EventField::Missing)
+                        .count()
+                        - edits.len()
         }
         Err(_) => false,
     };
@@ -153,7 +167,11 @@ fn rewrite_call(
         );
     }
     let p = &call.parts;
-    let mut args: Vec<String> = p.leading.iter().map(|r| text[r.clone()].to_owned()).collect();
+    let mut args: Vec<String> = p
+        .leading
+        .iter()
+        .map(|r| text[r.clone()].to_owned())
+        .collect();
     args.push(format!("{event_field} = {:?}", entry.event));
     args.extend(p.fields.iter().map(|(_, r)| text[r.clone()].to_owned()));
     for f in &entry.fields {
@@ -204,12 +222,10 @@ fn rewrite_call(
         [c] if c.event == EventField::Literal(entry.event.clone())
             && c.parts.format_args.is_empty()
             && c.parts.fields.len() == p.fields.len() + entry.fields.len() + 1 => {}
-        _ => {
-            return Err(
-                "the rewritten call would not read as one call with these fields (check the fields)"
-                    .into(),
-            )
-        }
+        _ => return Err(
+            "the rewritten call would not read as one call with these fields (check the fields)"
+                .into(),
+        ),
     }
     Ok(body)
 }

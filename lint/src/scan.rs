@@ -173,7 +173,10 @@ fn field(seg: &[TokenTree]) -> Option<(String, Vec<TokenTree>)> {
     {
         Some(eq) if !sigil && !is_punct(toks.get(eq + 1), '=') => {
             let name: String = toks[..eq].iter().map(|t| t.to_string()).collect();
-            Some((name.trim_matches('"').replace(' ', ""), toks[eq + 1..].to_vec()))
+            Some((
+                name.trim_matches('"').replace(' ', ""),
+                toks[eq + 1..].to_vec(),
+            ))
         }
         _ => {
             // Shorthand `x`, `?x`, `%x`, `a.b`: named after the expression, valued by it.
@@ -316,7 +319,9 @@ fn range_of(toks: &[TokenTree], source: &str) -> Option<Range<usize>> {
     let first = toks.first()?.span().byte_range();
     let last = toks.last()?.span().byte_range();
     let r = first.start..last.end;
-    (r.start < r.end && r.end <= source.len() && source.is_char_boundary(r.start)
+    (r.start < r.end
+        && r.end <= source.len()
+        && source.is_char_boundary(r.start)
         && source.is_char_boundary(r.end))
     .then_some(r)
 }
@@ -427,7 +432,10 @@ impl Finder<'_> {
         if exact {
             covered.sort_by_key(|r| r.start);
             let mut at = parts.body.start;
-            for r in covered.iter().chain(std::iter::once(&(parts.body.end..parts.body.end))) {
+            for r in covered
+                .iter()
+                .chain(std::iter::once(&(parts.body.end..parts.body.end)))
+            {
                 if r.start < at || r.end > parts.body.end {
                     exact = false;
                     break;

@@ -75,7 +75,10 @@ fn every_macro_form_is_read() {
         assert!(at(line, "dynamic-event"), "line {line}: {f:#?}");
     }
     assert!(at(16, "bad-event-name"), "{f:#?}");
-    assert!(at(17, "event-two-levels") && at(18, "event-two-levels"), "{f:#?}");
+    assert!(
+        at(17, "event-two-levels") && at(18, "event-two-levels"),
+        "{f:#?}"
+    );
     // `log::info!` is not a tracing call.
     assert!(!f.iter().any(|(l, _, _)| *l == 20));
     let s = &v["summary"];
@@ -85,7 +88,10 @@ fn every_macro_form_is_read() {
     assert_eq!(s["bad_event_name"], 1, "{s}");
     assert_eq!(s["event_two_levels"], 2, "{s}");
     assert_eq!(v["by_level"]["error"]["calls"], 5, "{}", v["by_level"]);
-    assert_eq!(code, 1, "dynamic events, bad names and two levels fail the run");
+    assert_eq!(
+        code, 1,
+        "dynamic events, bad names and two levels fail the run"
+    );
 }
 
 #[test]
@@ -114,7 +120,11 @@ fn json_findings_carry_position_level_crate_and_the_log_message() {
         "event_two_levels",
         "elapsed_ms",
     ] {
-        assert!(v["summary"][key].is_u64(), "summary.{key}: {}", v["summary"]);
+        assert!(
+            v["summary"][key].is_u64(),
+            "summary.{key}: {}",
+            v["summary"]
+        );
     }
 }
 
@@ -130,7 +140,9 @@ fn a_constant_declared_in_the_events_registry_counts_as_a_literal() {
     );
     assert_eq!(v["summary"]["dynamic_event"], 5);
     // connection_closed is logged at warn on lines 7 and 53: one level, no finding.
-    assert!(!f.iter().any(|(_, k, m)| k == "event-two-levels" && m.contains("connection_closed")));
+    assert!(!f
+        .iter()
+        .any(|(_, k, m)| k == "event-two-levels" && m.contains("connection_closed")));
 }
 
 #[test]
@@ -141,8 +153,14 @@ fn level_filters_calls_at_that_level_or_more_severe() {
     assert_eq!(v["summary"]["calls"], 11, "{}", v["summary"]);
     let f = findings(&v);
     // info! and trace! calls are filtered out; event!(Level::ERROR, ..) is kept.
-    assert!(f.iter().all(|(l, _, _)| ![6, 19, 29, 44].contains(l)), "{f:#?}");
-    assert!(f.iter().any(|(l, k, _)| *l == 13 && k == "unstructured"), "{f:#?}");
+    assert!(
+        f.iter().all(|(l, _, _)| ![6, 19, 29, 44].contains(l)),
+        "{f:#?}"
+    );
+    assert!(
+        f.iter().any(|(l, k, _)| *l == 13 && k == "unstructured"),
+        "{f:#?}"
+    );
 }
 
 #[test]
@@ -183,12 +201,22 @@ fn a_file_that_does_not_parse_is_reported_and_skipped() {
 #[test]
 fn deep_nesting_is_reported_and_skipped_not_a_crash() {
     let dir = tempfile::tempdir().unwrap();
-    let nested = |n: usize| format!("fn f() {{ let x = {}1{}; }}\n", "(".repeat(n), ")".repeat(n));
+    let nested = |n: usize| {
+        format!(
+            "fn f() {{ let x = {}1{}; }}\n",
+            "(".repeat(n),
+            ")".repeat(n)
+        )
+    };
     std::fs::write(dir.path().join("parens_3000.rs"), nested(3_000)).unwrap();
     std::fs::write(dir.path().join("parens_100000.rs"), nested(100_000)).unwrap();
     std::fs::write(
         dir.path().join("brackets.rs"),
-        format!("const X: () = {}{};\n", "[".repeat(5_000), "]".repeat(5_000)),
+        format!(
+            "const X: () = {}{};\n",
+            "[".repeat(5_000),
+            "]".repeat(5_000)
+        ),
     )
     .unwrap();
     // No brackets at all, still deep for a recursive parser.
@@ -219,7 +247,10 @@ fn deep_nesting_is_reported_and_skipped_not_a_crash() {
     assert_eq!(too_deep.len(), 3, "{out}");
     assert!(too_deep.iter().any(|f| f.ends_with("parens_3000.rs")));
     assert_eq!(v["summary"]["unparsed_files"], 3);
-    assert_eq!(v["summary"]["calls"], 2, "the other files are linted: {out}");
+    assert_eq!(
+        v["summary"]["calls"], 2,
+        "the other files are linted: {out}"
+    );
 }
 
 #[test]
@@ -229,7 +260,10 @@ fn the_demo_passes_its_own_lint_but_for_its_legacy_lines() {
     let demo = demo.to_str().unwrap();
     let (code, out, _) = lint(&["--max-unstructured", "4", demo]);
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("ratchet: 4 unstructured call sites, limit 4: ok"), "{out}");
+    assert!(
+        out.contains("ratchet: 4 unstructured call sites, limit 4: ok"),
+        "{out}"
+    );
     let (code, out, _) = lint(&["--max-unstructured", "3", demo]);
     assert_eq!(code, 1, "the ratchet must fail above its limit: {out}");
 }
@@ -255,16 +289,27 @@ fn a_per_crate_baseline_is_a_ratchet_per_crate() {
     let b = baseline.to_str().unwrap();
     let (code, _, err) = lint(&["--write-baseline", b, tree]);
     assert_eq!(code, 0, "{err}");
-    let written: toml::Table = toml::from_str(&std::fs::read_to_string(&baseline).unwrap()).unwrap();
-    assert_eq!(written["unstructured"]["meta-service"].as_integer(), Some(3));
+    let written: toml::Table =
+        toml::from_str(&std::fs::read_to_string(&baseline).unwrap()).unwrap();
+    assert_eq!(
+        written["unstructured"]["meta-service"].as_integer(),
+        Some(3)
+    );
     assert_eq!(written["unstructured"]["mqtt-broker"].as_integer(), Some(1));
     assert_eq!(lint(&["--baseline", b, tree]).0, 0, "at the baseline");
 
     // One crate over its own limit fails, although the total went down.
-    std::fs::write(&baseline, "[unstructured]\nmeta-service = 5\nmqtt-broker = 0\n").unwrap();
+    std::fs::write(
+        &baseline,
+        "[unstructured]\nmeta-service = 5\nmqtt-broker = 0\n",
+    )
+    .unwrap();
     let (code, out, _) = lint(&["--baseline", b, tree]);
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("baseline: mqtt-broker has 1 unstructured call sites, limit 0: FAIL"), "{out}");
+    assert!(
+        out.contains("baseline: mqtt-broker has 1 unstructured call sites, limit 0: FAIL"),
+        "{out}"
+    );
     let (_, v) = json(&["--baseline", b, tree]);
     let failing: Vec<&Value> = v["baseline"]
         .as_array()
@@ -314,7 +359,11 @@ fn exit_codes_tell_usage_errors_and_internal_errors_apart() {
     assert_eq!(lint(&["--format", "yaml", "src"]).0, 2);
     assert_eq!(lint(&["does/not/exist"]).0, 2);
     assert_eq!(lint(&["--events", "does/not/exist.rs", "src"]).0, 2);
-    assert_eq!(lint(&["--baseline", "tests/fixtures/check/forms.rs", "src"]).0, 2, "not TOML");
+    assert_eq!(
+        lint(&["--baseline", "tests/fixtures/check/forms.rs", "src"]).0,
+        2,
+        "not TOML"
+    );
     assert_eq!(lint(&["fix", "src", "--names", "does/not/exist.toml"]).0, 2);
     assert_eq!(lint(&["--help"]).0, 0);
     // Clean: no findings in the linter's own source.

@@ -23,7 +23,10 @@ fn copy_fixture(to: &Path) {
 }
 
 fn lint(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(BIN).args(args).output().expect("run robustmq-log-lint");
+    let out = Command::new(BIN)
+        .args(args)
+        .output()
+        .expect("run robustmq-log-lint");
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -157,7 +160,10 @@ fn suggest_then_fix_keeps_every_logged_value_and_adds_an_event() {
     assert_eq!(names.calls.len(), 11, "{names_text}");
     // The example, and names from the taxonomy for RobustMQ's subsystems.
     let first = names.calls.iter().find(|c| c.file == "src/lib.rs").unwrap();
-    assert_eq!(first.original.as_deref(), Some("accept tcp connection:{:?}"));
+    assert_eq!(
+        first.original.as_deref(),
+        Some("accept tcp connection:{:?}")
+    );
     assert_eq!(first.event, "connection_accepted");
     assert_eq!(first.fields, ["?addr"]);
     assert_eq!(first.message.as_deref(), Some("accept tcp connection"));
@@ -175,17 +181,33 @@ fn suggest_then_fix_keeps_every_logged_value_and_adds_an_event() {
     ] {
         assert!(events.contains(&expected), "{expected} in {events:?}");
     }
-    let session = names.calls.iter().find(|c| c.event == "session_expired").unwrap();
+    let session = names
+        .calls
+        .iter()
+        .find(|c| c.event == "session_expired")
+        .unwrap();
     assert_eq!(
         session.fields,
-        ["client_id = %conn.client_id()", "connection_id = %conn.connection_id", "secs = %30"]
+        [
+            "client_id = %conn.client_id()",
+            "connection_id = %conn.connection_id",
+            "secs = %30"
+        ]
     );
 
-    let (code, out, err) = lint(&["fix", dir.to_str().unwrap(), "--names", names_path.to_str().unwrap()]);
+    let (code, out, err) = lint(&[
+        "fix",
+        dir.to_str().unwrap(),
+        "--names",
+        names_path.to_str().unwrap(),
+    ]);
     // The call with a comment between its arguments is listed, not touched.
     assert_eq!(code, 1, "{out}{err}");
     assert!(out.contains("rewrote 10 calls in 1 files"), "{out}");
-    assert!(out.contains("1 not rewritten") && out.contains("comment"), "{out}");
+    assert!(
+        out.contains("1 not rewritten") && out.contains("comment"),
+        "{out}"
+    );
     let fixed = std::fs::read_to_string(&lib).unwrap();
 
     // Byte-exact outside the rewritten calls: cut every call from both texts.
@@ -207,9 +229,17 @@ fn suggest_then_fix_keeps_every_logged_value_and_adds_an_event() {
     assert!(original.contains(kept) && fixed.contains(kept));
 
     // Idempotent: a second run changes nothing.
-    let (code, out, _) = lint(&["fix", dir.to_str().unwrap(), "--names", names_path.to_str().unwrap()]);
+    let (code, out, _) = lint(&[
+        "fix",
+        dir.to_str().unwrap(),
+        "--names",
+        names_path.to_str().unwrap(),
+    ]);
     assert_eq!(code, 1, "still lists the call it cannot rewrite: {out}");
-    assert!(out.contains("rewrote 0 calls") && out.contains("10 already"), "{out}");
+    assert!(
+        out.contains("rewrote 0 calls") && out.contains("10 already"),
+        "{out}"
+    );
     assert_eq!(std::fs::read_to_string(&lib).unwrap(), fixed);
 
     // check after: one unstructured call left, the rest structured, clean.
@@ -226,7 +256,11 @@ fn suggest_then_fix_keeps_every_logged_value_and_adds_an_event() {
     let entries: Vec<_> = names.calls.iter().collect();
     let mut rewritten = 0;
     for (b, a) in before.iter().zip(&after) {
-        assert_eq!((&b.level, &b.target), (&a.level, &a.target), "{b:?} / {a:?}");
+        assert_eq!(
+            (&b.level, &b.target),
+            (&a.level, &a.target),
+            "{b:?} / {a:?}"
+        );
         let Some(original_message) = b.get("message") else {
             panic!("every fixture call has a message: {b:?}")
         };
