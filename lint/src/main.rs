@@ -688,6 +688,7 @@ fn suggest_cmd(a: &SuggestArgs, out: &mut impl Write) -> Result<u8, Failure> {
                         original: call.message,
                         event: s.event,
                         source: Some(s.source.to_owned()),
+                        note: None,
                         fields: s.fields,
                         message: s.message,
                     });
@@ -700,6 +701,37 @@ fn suggest_cmd(a: &SuggestArgs, out: &mut impl Write) -> Result<u8, Failure> {
                     );
                 }
             }
+        }
+    }
+    // One level per event: point out what the reviewer has to settle.
+    let mut levels_of: HashMap<String, std::collections::BTreeSet<String>> = HashMap::new();
+    for c in &names.calls {
+        if let Some(l) = &c.level {
+            levels_of
+                .entry(c.event.clone())
+                .or_default()
+                .insert(l.clone());
+        }
+    }
+    for c in &mut names.calls {
+        let mut notes = Vec::new();
+        if let (Some(want), Some(have)) = (taxonomy.level_of(&c.event), &c.level) {
+            if want != have {
+                notes.push(format!(
+                    "the taxonomy logs {} at {want}: change the level or pick another name",
+                    c.event
+                ));
+            }
+        }
+        if let Some(levels) = levels_of.get(&c.event).filter(|l| l.len() > 1) {
+            let list: Vec<&str> = levels.iter().map(String::as_str).collect();
+            notes.push(format!(
+                "proposed at {}: one level per event",
+                list.join(" and ")
+            ));
+        }
+        if !notes.is_empty() {
+            c.note = Some(notes.join("; "));
         }
     }
     let text = toml::to_string(&names).map_err(|e| Failure::Usage(e.to_string()))?;

@@ -98,6 +98,15 @@ impl Taxonomy {
         Ok(t)
     }
 
+    /// The level the taxonomy gives an event, if it lists it.
+    pub fn level_of(&self, event: &str) -> Option<&str> {
+        self.categories
+            .iter()
+            .flat_map(|c| &c.events)
+            .find(|e| e.name == event)
+            .map(|e| e.level.as_str())
+    }
+
     /// The taxonomy as the Markdown tables of docs/log-format.md.
     pub fn markdown(&self) -> String {
         let mut out = String::from("| category | covers | events (level) |\n|---|---|---|\n");

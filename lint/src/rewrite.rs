@@ -37,6 +37,10 @@ pub struct NamedCall {
     /// Where the name came from (`taxonomy` or `message`), for the reviewer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
+    /// Something for the reviewer to decide (a level that differs from the
+    /// taxonomy's, a name proposed at two levels).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
     /// Fields to add, in tracing syntax (`?addr`, `connection_id = %c.id`).
     #[serde(default)]
     pub fields: Vec<String>,

@@ -195,6 +195,14 @@ fn suggest_then_fix_keeps_every_logged_value_and_adds_an_event() {
         ]
     );
 
+    // A warn call named after an info event is pointed out to the reviewer.
+    assert!(
+        session
+            .note
+            .as_deref()
+            .is_some_and(|n| n.contains("at info")),
+        "{session:?}"
+    );
     let (code, out, err) = lint(&[
         "fix",
         dir.to_str().unwrap(),
