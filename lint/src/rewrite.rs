@@ -209,12 +209,14 @@ fn rewrite_call(
     let single = !text[p.call.clone()].contains('\n')
         && !one_line.contains('\n')
         && (p.call.start - line_start) + head.len() + one_line.len() + tail.len() <= 100;
+    // A file with Windows line ends keeps them.
+    let nl = if text.contains("\r\n") { "\r\n" } else { "\n" };
     let body = if single {
         one_line
     } else {
-        let mut b = String::from("\n");
+        let mut b = String::from(nl);
         for a in &args {
-            b.push_str(&format!("{indent}    {a},\n"));
+            b.push_str(&format!("{indent}    {a},{nl}"));
         }
         b.push_str(&indent);
         b
