@@ -179,9 +179,18 @@ fn field(seg: &[TokenTree]) -> Option<(String, Vec<TokenTree>)> {
             ))
         }
         _ => {
-            // Shorthand `x`, `?x`, `%x`, `a.b`: named after the expression, valued by it.
+            // Shorthand `x`, `?x`, `%x`, `a.b`: named after the expression, valued
+            // by it. Anything else (`concat!(..)`, `MSG.trim()`) is the message.
+            let dotted = toks.iter().enumerate().all(|(i, t)| match t {
+                TokenTree::Ident(_) => i % 2 == 0,
+                TokenTree::Punct(p) => i % 2 == 1 && p.as_char() == '.',
+                _ => false,
+            }) && toks.len() % 2 == 1;
+            if !dotted {
+                return None;
+            }
             let name: String = toks.iter().map(|t| t.to_string()).collect();
-            Some((name.replace(' ', ""), seg.to_vec()))
+            Some((name, seg.to_vec()))
         }
     }
 }
