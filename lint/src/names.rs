@@ -247,9 +247,12 @@ pub fn suggest(
     krate: &str,
     event_field: &str,
 ) -> Result<Suggestion, String> {
+    if let Some(why) = call.parts.not_rewritable {
+        return Err(format!("not safe to rewrite: {why}"));
+    }
     let Some(fmt) = &call.message else {
-        if !call.parts.format_args.is_empty() || !call.parts.exact {
-            return Err("the message is not a string literal".into());
+        if !call.parts.format_args.is_empty() {
+            return Err("its message is not a string literal".into());
         }
         // Fields only, no message: an event field is all it needs.
         let names: Vec<String> = call

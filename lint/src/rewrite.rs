@@ -164,11 +164,8 @@ fn rewrite_call(
     if let Some(p) = name_problem(&entry.event) {
         return Err(format!("event name {:?} {p}", entry.event));
     }
-    if !call.parts.exact {
-        return Err(
-            "the call has a comment between its arguments, a macro-made part or a message that is not a string literal"
-                .into(),
-        );
+    if let Some(why) = call.parts.not_rewritable {
+        return Err(format!("not safe to rewrite: {why}"));
     }
     let p = &call.parts;
     let mut args: Vec<String> = p

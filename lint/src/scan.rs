@@ -57,9 +57,10 @@ pub struct CallParts {
     pub format: Option<Range<usize>>,
     /// Format arguments after the message.
     pub format_args: Vec<FormatArg>,
-    /// False when a part has no position (a macro-generated token) or the
-    /// body holds something between arguments (a comment): no safe rewrite.
-    pub exact: bool,
+    /// Why a rewrite would not be safe, if it would not: a part without a
+    /// source position (made by a macro), a comment between arguments, a
+    /// message that is not a literal, a braced field set.
+    pub not_rewritable: Option<&'static str>,
 }
 
 /// One argument after the format string.
@@ -130,11 +131,11 @@ fn is_punct(tt: Option<&TokenTree>, c: char) -> bool {
     matches!(tt, Some(TokenTree::Punct(p)) if p.as_char() == c)
 }
 
-/// `target: x`, `parent: x`, `name: x` (a single `:`, not a path's `::`).
+/// `target: x`, `parent: x`, `name: x`: a single `:` (not joined into a
+/// path's `::`; the value may itself start with `::`).
 fn is_keyword_arg(seg: &[TokenTree]) -> bool {
     matches!(seg.first(), Some(TokenTree::Ident(i)) if ["target", "parent", "name"].contains(&i.to_string().as_str()))
-        && is_punct(seg.get(1), ':')
-        && !is_punct(seg.get(2), ':')
+        && matches!(seg.get(1), Some(TokenTree::Punct(p)) if p.as_char() == ':' && p.spacing() == proc_macro2::Spacing::Alone)
 }
 
 fn level_of_expr(seg: &[TokenTree]) -> Option<&'static str> {
@@ -362,28 +363,29 @@ impl Finder<'_> {
             xxhash_rust::xxh3::xxh3_64(format!("{path_text}!{}", mac.tokens).as_bytes())
         );
         let source = self.source;
-        let mut exact = call.start < body.start
+        let positioned = call.start < body.start
             && body.start <= body.end
             && call.end <= source.len()
             && source.is_char_boundary(call.start)
             && source.is_char_boundary(body.start)
             && source.is_char_boundary(body.end)
             && source.is_char_boundary(call.end);
+        let mut why: Option<&'static str> =
+            (!positioned).then_some("a part of it has no source position (made by a macro)");
         let mut parts = CallParts {
             call,
             body,
-            exact: false,
             ..CallParts::default()
         };
         let mut covered: Vec<Range<usize>> = Vec::new();
-        let mut take = |toks: &[TokenTree], exact: &mut bool| -> Range<usize> {
+        let mut take = |toks: &[TokenTree], why: &mut Option<&'static str>| -> Range<usize> {
             match range_of(toks, source) {
                 Some(r) => {
                     covered.push(r.clone());
                     r
                 }
                 None => {
-                    *exact = false;
+                    why.get_or_insert("a part of it has no source position (made by a macro)");
                     0..0
                 }
             }
@@ -393,14 +395,14 @@ impl Finder<'_> {
         let mut i = 0;
         // Keyword arguments (`target:`, `parent:`, `name:`) come first, in any order.
         while i < segs.len() && is_keyword_arg(&segs[i]) {
-            parts.leading.push(take(&segs[i], &mut exact));
+            parts.leading.push(take(&segs[i], &mut why));
             i += 1;
         }
         let mut level = LEVEL_MACROS.iter().find(|m| **m == name).copied();
         if name == "event" {
             level = segs.get(i).and_then(|s| level_of_expr(s));
             if let Some(s) = segs.get(i) {
-                parts.leading.push(take(s, &mut exact));
+                parts.leading.push(take(s, &mut why));
             }
             i += 1;
         }
@@ -408,12 +410,31 @@ impl Finder<'_> {
         let mut message = None;
         while i < segs.len() {
             let seg = &segs[i];
+            // The braced field set, `{ a = 1, event = "x" }`: read for the event
+            // field, kept as written, and not rewritten (its syntax does not mix
+            // with fields outside the braces).
+            if let [TokenTree::Group(g)] = seg.as_slice() {
+                if g.delimiter() == Delimiter::Brace {
+                    for inner in split_commas(g.stream()) {
+                        if let Some((fname, value)) = field(&inner) {
+                            if fname == self.event_field {
+                                event = event_value(&value);
+                            }
+                        }
+                    }
+                    let r = take(seg, &mut why);
+                    parts.fields.push(("{..}".to_owned(), r));
+                    why.get_or_insert("it has a braced field set `{ .. }`");
+                    i += 1;
+                    continue;
+                }
+            }
             match field(seg) {
                 Some((fname, value)) => {
                     if fname == self.event_field {
                         event = event_value(&value);
                     }
-                    let r = take(seg, &mut exact);
+                    let r = take(seg, &mut why);
                     parts.fields.push((fname, r));
                     i += 1;
                 }
@@ -424,21 +445,20 @@ impl Finder<'_> {
             if let [TokenTree::Literal(lit)] = seg.as_slice() {
                 if let Ok(syn::Lit::Str(s)) = syn::parse_str::<syn::Lit>(&lit.to_string()) {
                     message = Some(s.value());
-                    parts.format = Some(take(seg, &mut exact));
+                    parts.format = Some(take(seg, &mut why));
                 }
             }
             if message.is_none() {
-                // A message that is not a literal (a constant, `concat!`): no rewrite.
-                exact = false;
+                why.get_or_insert("its message is not a string literal");
             }
             for seg in &segs[i + 1..] {
-                take(seg, &mut exact);
+                take(seg, &mut why);
                 parts.format_args.push(format_arg(seg, source));
             }
         }
         // Whatever the arguments do not cover must be commas and whitespace:
         // a comment there would be lost by a rewrite.
-        if exact {
+        if why.is_none() {
             covered.sort_by_key(|r| r.start);
             let mut at = parts.body.start;
             for r in covered
@@ -446,20 +466,20 @@ impl Finder<'_> {
                 .chain(std::iter::once(&(parts.body.end..parts.body.end)))
             {
                 if r.start < at || r.end > parts.body.end {
-                    exact = false;
+                    why = Some("its arguments overlap");
                     break;
                 }
                 if !source[at..r.start]
                     .chars()
                     .all(|c| c.is_whitespace() || c == ',')
                 {
-                    exact = false;
+                    why = Some("it has a comment between its arguments");
                     break;
                 }
                 at = r.end;
             }
         }
-        parts.exact = exact;
+        parts.not_rewritable = why;
         self.out.push(CallSite {
             line,
             column,

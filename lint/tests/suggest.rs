@@ -144,6 +144,7 @@ fn calls_that_cannot_be_rewritten_safely_are_refused() {
         (r#"info!("{:1$}", a, 5)"#, "width"),
         (r#"info!("{:.*}", 2, a)"#, "width"),
         (r#"info!(concat!("a", "{}"), x)"#, "not a string literal"),
+        (r#"info!({ a = 1 }, "x {}", y)"#, "braced field set"),
         (r#"info!("{} {}", a)"#, "fewer format arguments"),
         (r#"info!("{", a)"#, "does not parse"),
     ] {
