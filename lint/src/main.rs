@@ -63,8 +63,8 @@ struct CheckArgs {
     /// Write today's per-crate unstructured counts as a baseline file.
     #[arg(long, value_name = "FILE")]
     write_baseline: Option<PathBuf>,
-    /// A Rust module of `const NAME: &str = "event_name";` items: an event
-    /// field set to one of these constants counts as a literal.
+    /// A Rust module (file or folder) of `const NAME: &str = "event_name";`
+    /// items: an event field set to one of these constants counts as a literal.
     #[arg(long, value_name = "FILE")]
     events: Option<PathBuf>,
     /// Exit 1 when more than N calls (all crates together) lack an event field.
@@ -295,19 +295,27 @@ fn check(a: &CheckArgs, out: &mut impl Write) -> Result<u8, Failure> {
     let registry: HashMap<String, String> = match &a.events {
         None => HashMap::new(),
         Some(p) => {
-            let text = read_input(p, "events file")?;
-            string_constants_in(&text)
-                .map_err(|s| {
+            // A module file, or a folder of them (`events/mod.rs`, `events/storage.rs`).
+            let sources = if p.is_dir() {
+                rust_files(p)
+            } else {
+                vec![p.clone()]
+            };
+            let mut constants = HashMap::new();
+            for f in &sources {
+                let text = read_input(f, "events file")?;
+                let found = string_constants_in(&text).map_err(|s| {
                     Failure::Usage(format!(
                         "events file {}:{}:{}: {}",
-                        p.display(),
+                        f.display(),
                         s.line,
                         s.column,
                         s.message
                     ))
-                })?
-                .into_iter()
-                .collect()
+                })?;
+                constants.extend(found);
+            }
+            constants
         }
     };
     let baseline: Option<Baseline> = match &a.baseline {

@@ -139,6 +139,15 @@ fn a_constant_declared_in_the_events_registry_counts_as_a_literal() {
         "undeclared: {f:#?}"
     );
     assert_eq!(v["summary"]["dynamic_event"], 5);
+    // A folder of modules works the same.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        here().join("tests/fixtures/events.rs"),
+        dir.path().join("mod.rs"),
+    )
+    .unwrap();
+    let (_, v) = json(&["--events", dir.path().to_str().unwrap(), FORMS]);
+    assert_eq!(v["summary"]["dynamic_event"], 5);
     // connection_closed is logged at warn on lines 7 and 53: one level, no finding.
     assert!(!f
         .iter()
