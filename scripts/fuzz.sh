@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs one cargo-fuzz target for a bounded time:  scripts/fuzz.sh TARGET SECONDS
-# Targets are the [[bin]] entries of fuzz/Cargo.toml; seeds are fuzz/corpus/TARGET/
+# Targets are the [[bin]] entries of fuzz/Cargo.toml; seeds are fuzz/corpus/TARGET/;
+# extra cargo-fuzz flags for one target go in fuzz/options/TARGET (one line).
 # (committed, never written to: new inputs go to a scratch folder). A crash
 # leaves its input in fuzz/artifacts/TARGET/ and exits non-zero.
 # Needs the nightly toolchain; installs cargo-fuzz when it is missing.
@@ -40,6 +41,11 @@ mkdir -p "fuzz/corpus/$target"
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 cd fuzz
+# fuzz/options/TARGET, if present, holds extra `cargo fuzz run` flags for that target.
+options=()
+if [ -f "options/$target" ]; then
+  read -r -a options <"options/$target"
+fi
 # -timeout: one input running longer than this is a hang, reported like a crash.
-cargo +nightly fuzz run "$target" "$scratch" "corpus/$target" -- \
+cargo +nightly fuzz run "${options[@]}" "$target" "$scratch" "corpus/$target" -- \
   -max_total_time="$secs" -timeout=20 -print_final_stats=1
