@@ -130,7 +130,22 @@ pub(crate) fn constant_text(pieces: &[Piece]) -> String {
         .filter(|w| w.chars().any(char::is_alphanumeric))
         .collect::<Vec<_>>()
         .join(" ");
-    squeezed
+    let mut words: Vec<&str> = squeezed.split(' ').collect();
+    // A preposition whose object was the value (`rate limit exceeded for {}`).
+    const DANGLING: [&str; 10] = [
+        "for", "of", "to", "at", "from", "with", "in", "on", "by", "is",
+    ];
+    while words.len() > 1 {
+        let last = words[words.len() - 1]
+            .trim_matches(|c: char| matches!(c, ':' | '=' | ',' | '-' | ';' | '.'))
+            .to_ascii_lowercase();
+        if !DANGLING.contains(&last.as_str()) {
+            break;
+        }
+        words.pop();
+    }
+    words
+        .join(" ")
         .trim_matches(|c: char| c.is_whitespace() || matches!(c, ':' | '=' | ',' | '-' | ';' | '.'))
         .replace(" :", ":")
         .replace(" ,", ",")

@@ -250,7 +250,10 @@ fn expr_hint(expr: &syn::Expr) -> Option<String> {
         },
         syn::Expr::MethodCall(m) => {
             let method = m.method.to_string();
-            if CONVERSIONS.contains(&method.as_str()) {
+            let converts = ["as_", "to_", "into_"]
+                .iter()
+                .any(|p| method.starts_with(p));
+            if converts || CONVERSIONS.contains(&method.as_str()) {
                 expr_hint(&m.receiver)
             } else {
                 Some(method.strip_prefix("get_").unwrap_or(&method).to_owned())
