@@ -13,4 +13,4 @@ fi
 # would build examples as test harnesses under another name, and run the
 # criterion benches, which belong to `cargo bench`.)
 cargo build --all-features --examples
-cargo test --all-features
+cargo test --workspace --all-features

@@ -1,0 +1,2 @@
+fn broken( {
+    info!("this file does not parse");

@@ -1,0 +1,44 @@
+//! `robustmq-log-lint`: checks tracing calls against the RobustMQ log standard
+//! (docs/log-format.md), proposes event names for calls that lack one, and
+//! rewrites reviewed calls into the standard form.
+//!
+//! The binary is the interface (`robustmq-log-lint --help`); this library holds
+//! its parts so that tests and the fuzz target drive the same code.
+//!
+//! ```
+//! let calls = robustmq_log_lint::calls_in(
+//!     r#"fn f(addr: u32) { tracing::info!("accept tcp connection:{:?}", addr); }"#,
+//!     "event",
+//! )
+//! .unwrap();
+//! let s = robustmq_log_lint::suggest(
+//!     &calls[0],
+//!     &robustmq_log_lint::Taxonomy::builtin(),
+//!     "mqtt-broker",
+//!     "event",
+//! )
+//! .unwrap();
+//! assert_eq!(s.event, "connection_accepted");
+//! assert_eq!(s.fields, ["?addr"]);
+//! assert_eq!(s.message.as_deref(), Some("accept tcp connection"));
+//! ```
+#![deny(missing_docs)]
+#![warn(missing_debug_implementations, unreachable_pub, rust_2018_idioms)]
+
+mod files;
+mod format;
+mod names;
+mod rewrite;
+mod scan;
+mod source;
+
+pub use files::{crate_of, map_files, rust_files, CrateNames};
+pub use names::{name_problem, suggest, Category, EventDef, Suggestion, Taxonomy, TAXONOMY_TOML};
+pub use rewrite::{fix_text, NamedCall, NamesFile, Outcome};
+pub use scan::{CallParts, CallSite, EventField, FormatArg};
+pub use source::{
+    calls_in, string_constants_in, with_parser_stack, Skipped, MAX_NESTING, PARSER_STACK_BYTES,
+};
+
+/// Levels from most to least severe.
+pub const LEVELS: [&str; 5] = ["error", "warn", "info", "debug", "trace"];
