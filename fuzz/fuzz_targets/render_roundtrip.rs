@@ -32,6 +32,15 @@ fn log(error: bool, service: Option<&str>, event: Option<&str>) {
     }
 }
 
+/// openmetrics-parser's grammar ends a label value at a raw carriage return,
+/// which the text format allows (only `\\`, `"` and line feed are escaped;
+/// Prometheus' lexer and the Python reference parser accept it, see
+/// tests/bad_input.rs). Values here drop it, so the strict parser can judge
+/// everything else.
+fn without_cr(v: &Option<String>) -> Option<String> {
+    v.as_ref().map(|v| v.replace('\r', ""))
+}
+
 fuzz_target!(|input: Input| {
     let (layer, handle) = LogMetrics::builder()
         .max_events_per_service(1 + usize::from(input.max_events % 8))
@@ -42,6 +51,7 @@ fuzz_target!(|input: Input| {
     let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(layer));
     tracing::dispatcher::with_default(&dispatch, || {
         for (error, service, event) in &input.events {
+            let (service, event) = (without_cr(service), without_cr(event));
             log(*error, service.as_deref(), event.as_deref());
         }
     });
