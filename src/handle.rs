@@ -37,6 +37,13 @@ impl LogMetricsHandle {
         crate::exposition::text::render(&self.instance)
     }
 
+    /// A `prometheus_client` collector over the same counts, for a registry
+    /// the application already serves (feature `prometheus-client`).
+    #[cfg(feature = "prometheus-client")]
+    pub fn collector(&self) -> crate::LogMetricsCollector {
+        crate::exposition::collector::LogMetricsCollector::new(self.instance.clone())
+    }
+
     /// How many series (of both families) exist now.
     pub fn series_count(&self) -> usize {
         self.instance.series.len()

@@ -1,6 +1,8 @@
 //! The counts as a `prometheus_client` collector (feature `prometheus-client`),
 //! for a broker that already serves a `prometheus_client::registry::Registry`.
 
+use std::sync::Arc;
+
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{
     DescriptorEncoder, EncodeLabelValue, LabelValueEncoder, NoLabelSet,
@@ -8,8 +10,8 @@ use prometheus_client::encoding::{
 use prometheus_client::metrics::MetricType;
 
 use super::{labels, snapshot, FAMILIES};
+use crate::instance::Instance;
 use crate::labels::escape_label_value;
-use crate::LogMetricsHandle;
 
 /// Registers the log families in a `prometheus_client` registry:
 /// `registry.register_collector(Box::new(handle.collector()))`.
@@ -17,17 +19,16 @@ use crate::LogMetricsHandle;
 /// Families are named the OpenMetrics way (`robustmq_log_events`, whose
 /// samples the encoder writes as `robustmq_log_events_total`), so the
 /// registry's single `# EOF` stays at the end and no family is duplicated.
+///
+/// Made by [`LogMetricsHandle::collector`](crate::LogMetricsHandle::collector).
 #[derive(Debug, Clone)]
 pub struct LogMetricsCollector {
-    handle: LogMetricsHandle,
+    instance: Arc<Instance>,
 }
 
-impl LogMetricsHandle {
-    /// A `prometheus_client` collector over the same counts.
-    pub fn collector(&self) -> LogMetricsCollector {
-        LogMetricsCollector {
-            handle: self.clone(),
-        }
+impl LogMetricsCollector {
+    pub(crate) fn new(instance: Arc<Instance>) -> Self {
+        Self { instance }
     }
 }
 
@@ -74,7 +75,7 @@ fn encoder_escapes() -> bool {
 
 impl Collector for LogMetricsCollector {
     fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> Result<(), std::fmt::Error> {
-        let instance = &*self.handle.instance;
+        let instance = &*self.instance;
         let samples = snapshot(instance);
         for (family, _, name, help) in FAMILIES {
             let mut metric = encoder.encode_descriptor(name, help, None, MetricType::Counter)?;
