@@ -1,8 +1,8 @@
 //! Demo broker and reference integration.
 //!
 //! Initialises tracing the way a RobustMQ broker does (a fmt layer plus the
-//! log-metrics layer, one process running the mqtt-broker, placement-center
-//! and journal-server roles under their own targets), logs realistic
+//! log-metrics layer, one process running the mqtt-broker, meta-service
+//! and storage-engine roles under their own targets), logs realistic
 //! structured events and some legacy unstructured lines, and serves /metrics.
 //!
 //! ```text
@@ -158,13 +158,13 @@ mod mqtt_broker {
     }
 }
 
-mod placement_center {
+mod meta_service {
     pub fn normal(r: u64) {
         match r % 4 {
             0 => tracing::info!(event = "node_joined", node_id = r % 5, "Node joined the cluster"),
             1 => tracing::info!(event = "leader_elected", term = r % 100, "Leader elected"),
             2 => tracing::warn!(event = "node_unreachable", node_id = r % 5, "Node heartbeat missed"),
-            _ => tracing::info!("Received request from Placement center to delete expired Session. Cluster name :{}", "robustmq"),
+            _ => tracing::info!("Received request from meta service to delete expired Session. Cluster name :{}", "robustmq"),
         }
     }
     pub fn error(_r: u64) {
@@ -176,7 +176,7 @@ mod placement_center {
     }
 }
 
-mod journal_server {
+mod storage_engine {
     pub fn normal(r: u64) {
         match r % 3 {
             0 => tracing::info!(
@@ -205,10 +205,10 @@ fn emit(rng: &mut Rng, is_error: bool) {
         // The mqtt-broker role logs most.
         0..=5 if is_error => mqtt_broker::error(r, client),
         0..=5 => mqtt_broker::normal(r, client),
-        6 | 7 if is_error => placement_center::error(r),
-        6 | 7 => placement_center::normal(r),
-        _ if is_error => journal_server::error(r),
-        _ => journal_server::normal(r),
+        6 | 7 if is_error => meta_service::error(r),
+        6 | 7 => meta_service::normal(r),
+        _ if is_error => storage_engine::error(r),
+        _ => storage_engine::normal(r),
     }
 }
 
@@ -224,11 +224,13 @@ async fn main() {
 
     // The one addition to a broker's subscriber init: the layer, with its
     // own per-layer filter, beside the existing fmt appender.
+    // In RobustMQ itself `.robustmq_services()` maps its crates' targets
+    // (`mqtt_broker::...`); this example's modules live under `broker::`.
     let (metrics_layer, handle) = LogMetrics::builder()
         .default_service("robustmq")
         .service_for_target("broker::mqtt_broker", "mqtt-broker")
-        .service_for_target("broker::placement_center", "placement-center")
-        .service_for_target("broker::journal_server", "journal-server")
+        .service_for_target("broker::meta_service", "meta-service")
+        .service_for_target("broker::storage_engine", "storage-engine")
         .global_label("node_id", &args.node_id)
         .build()
         .unwrap_or_else(|e| {
