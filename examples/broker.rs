@@ -161,10 +161,21 @@ mod mqtt_broker {
 mod meta_service {
     pub fn normal(r: u64) {
         match r % 4 {
-            0 => tracing::info!(event = "node_joined", node_id = r % 5, "Node joined the cluster"),
+            0 => tracing::info!(
+                event = "node_joined",
+                node_id = r % 5,
+                "Node joined the cluster"
+            ),
             1 => tracing::info!(event = "leader_elected", term = r % 100, "Leader elected"),
-            2 => tracing::warn!(event = "node_unreachable", node_id = r % 5, "Node heartbeat missed"),
-            _ => tracing::info!("Received request from meta service to delete expired Session. Cluster name :{}", "robustmq"),
+            2 => tracing::warn!(
+                event = "node_unreachable",
+                node_id = r % 5,
+                "Node heartbeat missed"
+            ),
+            _ => tracing::info!(
+                "Received request from meta service to delete expired Session. Cluster name :{}",
+                "robustmq"
+            ),
         }
     }
     pub fn error(_r: u64) {

@@ -263,8 +263,7 @@ fn the_operator_scrape_keeps_the_service_label_and_only_the_unhealthy_brokers_al
     );
     for (labels, _) in &series {
         assert!(
-            ["mqtt-broker", "meta-service", "storage-engine"]
-                .contains(&labels["service"].as_str()),
+            ["mqtt-broker", "meta-service", "storage-engine"].contains(&labels["service"].as_str()),
             "the Kubernetes Service name replaced the crate's label: {labels:?}"
         );
         assert_eq!(labels["namespace"], "robustmq-system");

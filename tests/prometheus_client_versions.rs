@@ -5,35 +5,13 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
 /// All releases in the range, as crates.io lists them (2026-11).
 const RELEASES: [&str; 7] = [
     "0.23.1", "0.24.0", "0.24.1", "0.25.0", "0.25.1", "0.25.2", "0.26.0",
 ];
 
-fn manifest() -> PathBuf {
-    support::repo_dir().join("tests/prometheus-client-matrix/Cargo.toml")
-}
-
 fn cargo(args: &[&str]) -> String {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("prometheus-client-matrix");
-    let out = Command::new(cargo)
-        .args(args)
-        .arg("--manifest-path")
-        .arg(manifest())
-        .env("CARGO_TARGET_DIR", target)
-        .env_remove("RUSTFLAGS")
-        .output()
-        .expect("run cargo");
-    assert!(
-        out.status.success(),
-        "cargo {args:?} failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf-8")
+    support::cargo_in("prometheus-client-matrix", args)
 }
 
 #[test]

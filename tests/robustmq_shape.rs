@@ -6,33 +6,13 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn manifest() -> PathBuf {
-    support::repo_dir().join("tests/robustmq-shape/Cargo.toml")
-}
 
 /// Runs cargo on the shape crate; its Cargo.lock is committed like
 /// RobustMQ's (prometheus-client locked at 0.23.1), and cargo keeps locked
 /// versions when it adds the path dependency's new packages.
 fn cargo(args: &[&str]) -> String {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("robustmq-shape");
-    let out = Command::new(cargo)
-        .args(args)
-        .arg("--manifest-path")
-        .arg(manifest())
-        .env("CARGO_TARGET_DIR", target)
-        .env_remove("RUSTFLAGS")
-        .output()
-        .expect("run cargo");
-    assert!(
-        out.status.success(),
-        "cargo {args:?} failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf-8")
+    support::cargo_in("robustmq-shape", args)
 }
 
 fn section<'a>(out: &'a str, name: &str) -> &'a str {

@@ -426,3 +426,24 @@ pub fn nonzero_counts(
     c.retain(|_, v| *v > 0);
     c
 }
+
+/// Runs cargo on a crate of its own under `tests/` (`dir`: its folder name)
+/// with its own target dir, and returns stdout; panics with stderr on failure.
+pub fn cargo_in(dir: &str, args: &[&str]) -> String {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join(dir);
+    let out = Command::new(cargo)
+        .args(args)
+        .arg("--manifest-path")
+        .arg(repo_dir().join("tests").join(dir).join("Cargo.toml"))
+        .env("CARGO_TARGET_DIR", target)
+        .env_remove("RUSTFLAGS")
+        .output()
+        .expect("run cargo");
+    assert!(
+        out.status.success(),
+        "cargo {args:?} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8")
+}
