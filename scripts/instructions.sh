@@ -134,6 +134,8 @@ if [ -n "$baseline" ]; then
   git -C "$root" worktree add --quiet --detach "$base_wt" "$rev"
   mkdir -p "$base_wt/benches"
   cp "$root/benches/instructions.rs" "$base_wt/benches/instructions.rs"
+  mkdir -p "$base_wt/benches/baselines"
+  cp "$root/benches/baselines/naive.rs" "$base_wt/benches/baselines/naive.rs"
   if ! grep -q '^name = "instructions"' "$base_wt/Cargo.toml"; then
     printf '\n[[bench]]\nname = "instructions"\nharness = false\n' >>"$base_wt/Cargo.toml"
   fi
@@ -157,7 +159,7 @@ if [ -n "$keep" ]; then
 fi
 
 head_rev=$(git -C "$root" rev-parse --short HEAD)
-if [ -n "$(git -C "$root" status --porcelain -- src Cargo.toml benches/instructions.rs)" ]; then
+if [ -n "$(git -C "$root" status --porcelain -- src Cargo.toml benches/instructions.rs benches/baselines)" ]; then
   head_rev="$head_rev+uncommitted"
 fi
 
