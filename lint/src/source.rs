@@ -89,15 +89,9 @@ fn blank_preamble(text: &str) -> std::borrow::Cow<'_, str> {
 
 fn parse_and_scan(text: &str, event_field: &str) -> Result<Vec<CallSite>, Skipped> {
     let text = blank_preamble(text);
-    let tokens: TokenStream = text.parse().map_err(|e: proc_macro2::LexError| {
-        let lc = e.span().start();
-        Skipped {
-            kind: "parse-error",
-            line: lc.line.max(1),
-            column: lc.column + 1,
-            message: format!("skipped, does not parse: {e}"),
-        }
-    })?;
+    let tokens: TokenStream = text
+        .parse()
+        .map_err(|e: proc_macro2::LexError| parse_error(e.span().start(), &e))?;
     if let Some((depth, line, column)) = too_deep(&tokens) {
         return Err(Skipped {
             kind: "too-deep",
@@ -108,16 +102,18 @@ fn parse_and_scan(text: &str, event_field: &str) -> Result<Vec<CallSite>, Skippe
             ),
         });
     }
-    let file: syn::File = syn::parse2(tokens).map_err(|e| {
-        let lc = e.span().start();
-        Skipped {
-            kind: "parse-error",
-            line: lc.line.max(1),
-            column: lc.column + 1,
-            message: format!("skipped, does not parse: {e}"),
-        }
-    })?;
+    let file: syn::File = syn::parse2(tokens).map_err(|e| parse_error(e.span().start(), &e))?;
     Ok(scan::scan(&file, &text, event_field))
+}
+
+/// A file the lexer or the parser rejects, at the place it names.
+fn parse_error(at: proc_macro2::LineColumn, e: &dyn std::fmt::Display) -> Skipped {
+    Skipped {
+        kind: "parse-error",
+        line: at.line.max(1),
+        column: at.column + 1,
+        message: format!("skipped, does not parse: {e}"),
+    }
 }
 
 /// The first place where groups nest deeper than [`MAX_NESTING`], found
