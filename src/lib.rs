@@ -36,7 +36,11 @@
 //! - `service`: the event's `service` field when present and not empty; else
 //!   the service of the longest matching target prefix; else the default service.
 //! - `event`: the value of the `event` field (strings as is, other types as
-//!   their `Debug`/`Display` text); `unstructured` when the event has none.
+//!   their `Debug`/`Display` text); `unstructured` when the event has none,
+//!   or its call site (`module::path:line`) with
+//!   [`UnstructuredEvents::Callsite`].
+//! - [`RESERVED_VALUES`] never make a second series: a logged event value
+//!   `unstructured` or `overflow` is counted in that reserved series.
 //! - Values are kept exactly, escaped correctly, up to `max_label_len` bytes.
 //!
 //! At most `max_events_per_service` event values per service and
