@@ -41,17 +41,7 @@ fn one_single_error_shows_in_increase_over_one_minute() {
                 }
             }),
         );
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
-        let listener = rt
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .unwrap();
-        let addr = listener.local_addr().unwrap();
-        rt.spawn(async move { axum::serve(listener, router).await });
-        (rt, addr)
+        support::serve_router(router)
     };
 
     let config = format!(

@@ -36,15 +36,7 @@ fn every_release_in_the_range_encodes_exact_label_values() {
             "--precise",
             release,
         ]);
-        let locked = cargo(&[
-            "tree",
-            "--invert",
-            "prometheus-client",
-            "--prefix",
-            "none",
-            "--edges",
-            "normal",
-        ]);
+        let locked = support::resolved("prometheus-client-matrix", "prometheus-client");
         assert!(
             locked.starts_with(&format!("prometheus-client v{release}\n")),
             "{locked}"

@@ -98,15 +98,7 @@ fn robustmq_shape_has_one_prometheus_client_toml_axum_and_tracing_subscriber() {
             "two versions of {name}:\n{duplicates}"
         );
     }
-    let prom = cargo(&[
-        "tree",
-        "--invert",
-        "prometheus-client",
-        "--prefix",
-        "none",
-        "--edges",
-        "normal",
-    ]);
+    let prom = support::resolved("robustmq-shape", "prometheus-client");
     assert!(prom.starts_with("prometheus-client v0.23.1\n"), "{prom}");
     assert!(prom.contains("robustmq-log-metrics v"), "{prom}");
 }

@@ -161,18 +161,8 @@ fn router_answers_head_rejects_other_methods_and_paths() {
     let (layer, handle) = LogMetrics::builder().build().unwrap();
     let dispatch = Dispatch::new(tracing_subscriber::registry().with(layer));
     dispatcher::with_default(&dispatch, || log_mix(0, 2));
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let listener = rt
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .unwrap();
-    let addr = listener.local_addr().unwrap();
-    let router: axum::Router = handle.router();
-    // Dropping `rt` at the end (or on a failed assertion) stops the server.
-    rt.spawn(async move { axum::serve(listener, router).await });
+    // Dropping `_rt` at the end (or on a failed assertion) stops the server.
+    let (_rt, addr) = support::serve_router(handle.router());
 
     let head = support::http(addr, "HEAD", "/metrics", &[]).unwrap();
     assert_eq!(head.status, 200);

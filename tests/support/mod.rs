@@ -447,3 +447,31 @@ pub fn cargo_in(dir: &str, args: &[&str]) -> String {
     );
     String::from_utf8(out.stdout).expect("utf-8")
 }
+
+/// Serves `router` with `axum::serve` on 127.0.0.1:0, on a runtime of its
+/// own; dropping the runtime (also on a failed assertion) stops the server.
+pub fn serve_router(router: axum::Router) -> (tokio::runtime::Runtime, SocketAddr) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .expect("bind 127.0.0.1:0");
+    let addr = listener.local_addr().expect("local addr");
+    rt.spawn(async move { axum::serve(listener, router).await });
+    (rt, addr)
+}
+
+/// The line `cargo tree --invert PACKAGE` starts with for a crate of its own
+/// under `tests/` (`dir`), e.g. `prometheus-client v0.23.1`: the version
+/// its lock resolved.
+pub fn resolved(dir: &str, package: &str) -> String {
+    cargo_in(
+        dir,
+        &[
+            "tree", "--invert", package, "--prefix", "none", "--edges", "normal",
+        ],
+    )
+}
