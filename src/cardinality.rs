@@ -144,8 +144,7 @@ impl Cardinality {
             cap_reached: None,
         };
         let event = match event {
-            None => return placed(&service.unstructured, UNSTRUCTURED),
-            Some(UNSTRUCTURED) => return placed(&service.unstructured, UNSTRUCTURED),
+            None | Some(UNSTRUCTURED) => return placed(&service.unstructured, UNSTRUCTURED),
             Some(OVERFLOW) => return placed(&service.overflow, OVERFLOW),
             Some(e) => e,
         };
