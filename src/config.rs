@@ -15,10 +15,7 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize, Serializer};
 
-use crate::builder::{
-    LogMetricsBuilder, UnstructuredEvents, DEFAULT_MAX_EVENTS_PER_SERVICE, DEFAULT_MAX_LABEL_LEN,
-    DEFAULT_MAX_SERVICES,
-};
+use crate::builder::{LogMetricsBuilder, UnstructuredEvents};
 use crate::{Auth, Error, LogMetrics, ServerOptions};
 
 /// A config table as parsed, before its keys are checked.
@@ -144,20 +141,23 @@ pub struct LayerConfig {
 }
 
 impl Default for LayerConfig {
+    /// The builder's defaults, so that a key left out means what the
+    /// builder's setter doc says.
     fn default() -> Self {
+        let b = LogMetricsBuilder::default();
         Self {
-            enabled: true,
+            enabled: b.enabled,
             preset: None,
-            default_service: "robustmq".to_owned(),
+            default_service: b.default_service,
             services: BTreeMap::new(),
-            event_field: "event".to_owned(),
-            service_field: "service".to_owned(),
+            event_field: b.event_field,
+            service_field: b.service_field,
             global_labels: BTreeMap::new(),
-            max_events_per_service: DEFAULT_MAX_EVENTS_PER_SERVICE,
-            max_services: DEFAULT_MAX_SERVICES,
-            max_label_len: DEFAULT_MAX_LABEL_LEN,
-            first_sample_hold_secs: 0,
-            unstructured: UnstructuredEvents::Unstructured,
+            max_events_per_service: b.max_events_per_service,
+            max_services: b.max_services,
+            max_label_len: b.max_label_len,
+            first_sample_hold_secs: b.first_sample_hold.as_secs(),
+            unstructured: b.unstructured,
             unknown_keys: Vec::new(),
         }
     }
