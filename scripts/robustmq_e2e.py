@@ -1,0 +1,584 @@
+#!/usr/bin/env python3
+"""Runs RobustMQ's own broker-server with the log_metrics appender and checks it.
+
+Called by scripts/robustmq-e2e.sh after the series is applied and built. The
+broker binds its ports on every interface (its own design); all traffic here
+goes to 127.0.0.1, and every process started here is stopped on the way out,
+also when an assertion fails.
+
+Runs, each from an empty ./data:
+  1. without the appender (logger.toml minus its [log_metrics] table): the
+     families RobustMQ serves on its own;
+  2. with the series' logger.toml: real MQTT traffic (mosquitto_pub/_sub), then
+     the families, the OpenMetrics text, the per-level counts against the
+     [server] file's lines, the event names, a real Prometheus with the shipped
+     rules, and SIGTERM;
+  3. with a mistyped key in the appender: start-up must fail naming the key;
+  4. the publish load alternated without/with the appender (--bench-rounds).
+"""
+
+import argparse
+import collections
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+import json
+
+from prometheus_client.openmetrics.parser import text_string_to_metric_families
+
+ADMIN = "http://127.0.0.1:58080"
+MQTT_HOST, MQTT_PORT = "127.0.0.1", 1883
+# From config/server.toml.template: MQTT auth is on.
+USER, PASSWORD = "admin", "robustmq"
+LEVELS = ("error", "warn", "info", "debug", "trace")
+LOG_FAMILIES = {
+    "robustmq_log_events",
+    "robustmq_log_appender_lines",
+    "robustmq_log_appender_bytes",
+    "robustmq_log_appender_dropped_lines",
+}
+# Ports broker-server binds with the template (MQTT, admin HTTP, gRPC, storage).
+BROKER_PORTS = (1883, 58080, 1228)
+
+# What the MQTT actions below must produce, by name, under service mqtt-broker
+# (integrations/robustmq/phase1/events-mqtt-broker.md lists every name).
+EXPECTED_EVENTS = [
+    ("warn", "auth_failed"),  # the bad login
+    ("warn", "connection_rejected"),  # the CONNECT with a client id too long for MQTT 3.1.1
+    ("info", "push_thread_started"),  # the first subscriber
+]
+
+_children = []
+
+
+def log(msg):
+    print(f"e2e: {msg}", flush=True)
+
+
+def fail(msg):
+    raise SystemExit(f"e2e: FAILED: {msg}")
+
+
+def poll(what, fn, deadline_s, interval_s=0.2):
+    """fn() until it returns a true value; fails naming `what` at the deadline."""
+    end = time.monotonic() + deadline_s
+    last = None
+    while time.monotonic() < end:
+        try:
+            value = fn()
+            if value:
+                return value
+        except Exception as e:  # the service is not up yet: retry
+            last = e
+        time.sleep(interval_s)
+    fail(f"timed out after {deadline_s} s waiting for {what} (last error: {last!r})")
+
+
+def http_get(url, timeout=5):
+    with urllib.request.urlopen(url, timeout=timeout) as r:
+        return r.status, r.read().decode()
+
+
+def port_open(port):
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def spawn(args, **kw):
+    p = subprocess.Popen(args, start_new_session=True, **kw)
+    _children.append(p)
+    return p
+
+
+def stop_all():
+    for p in _children:
+        if p.poll() is None:
+            with_signal(p, signal.SIGTERM)
+    for p in _children:
+        try:
+            p.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            with_signal(p, signal.SIGKILL)
+            p.wait()
+
+
+def with_signal(p, sig):
+    try:
+        os.killpg(p.pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def mosquitto(tool, *args, user=USER, password=PASSWORD, timeout=30, **kw):
+    cmd = [tool, "-h", MQTT_HOST, "-p", str(MQTT_PORT), "-u", user, "-P", password, *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, **kw)
+
+
+# ---------------------------------------------------------------------------
+# The broker
+
+
+class Broker:
+    """broker-server from the tree's root with config/server.toml.template."""
+
+    def __init__(self, tree, binary, logger_toml, workdir):
+        self.tree, self.binary, self.logger_toml = tree, binary, logger_toml
+        self.conf = os.path.join(workdir, "server.toml")
+        self.output = os.path.join(workdir, "broker.out")
+        template = open(os.path.join(tree, "config/server.toml.template")).read()
+        conf, n = re.subn(r'(?m)^log_config = ".*"$', f'log_config = "{logger_toml}"', template)
+        if n != 1:
+            fail("config/server.toml.template has no single log_config line")
+        open(self.conf, "w").write(conf)
+        self.proc = None
+
+    @property
+    def log_dir(self):
+        return os.path.join(self.tree, "data/logs")
+
+    def start(self):
+        busy = [p for p in BROKER_PORTS if port_open(p)]
+        if busy:
+            fail(f"ports {busy} are taken on 127.0.0.1: stop whatever listens there first")
+        shutil.rmtree(os.path.join(self.tree, "data"), ignore_errors=True)
+        out = open(self.output, "w")
+        self.proc = spawn([self.binary, "--conf", self.conf], cwd=self.tree, stdout=out, stderr=subprocess.STDOUT)
+        return self
+
+    def wait_ready(self):
+        def ready():
+            if self.proc.poll() is not None:
+                fail(f"broker-server exited with {self.proc.returncode}:\n{self.tail()}")
+            status, _ = http_get(f"{ADMIN}/metrics")
+            return status == 200 and mosquitto("mosquitto_pub", "-t", "e2e/ready", "-m", "1", timeout=10).returncode == 0
+
+        poll("broker-server to serve /metrics and accept MQTT", ready, 120, 0.5)
+        return self
+
+    def tail(self, n=40):
+        with open(self.output, errors="replace") as f:
+            return "".join(f.readlines()[-n:])
+
+    def pid_cpu_seconds(self):
+        with open(f"/proc/{self.proc.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def stop(self):
+        """SIGTERM, as an operator's service manager does; returns the exit code."""
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            with_signal(self.proc, signal.SIGKILL)
+            self.proc.wait()
+            fail(f"broker-server did not stop within 60 s of SIGTERM:\n{self.tail()}")
+
+
+def logger_without_appender(text):
+    """logger.toml minus its [log_metrics] table (comments before it included)."""
+    out, skipping = [], False
+    lines = text.splitlines(keepends=True)
+    for i, line in enumerate(lines):
+        if line.startswith("[log_metrics]"):
+            skipping = True
+            while out and out[-1].startswith("#"):
+                out.pop()
+            continue
+        if skipping and line.startswith("["):
+            skipping = False
+        if not skipping:
+            out.append(line)
+    result = "".join(out)
+    if "log_metrics" in result or result == text:
+        fail("could not remove the [log_metrics] table from logger.toml")
+    return result
+
+
+# ---------------------------------------------------------------------------
+# The exposition
+
+
+def scrape():
+    status, body = http_get(f"{ADMIN}/metrics")
+    if status != 200:
+        fail(f"/metrics answered {status}")
+    return body
+
+
+def parse_families(body):
+    """The family names, by the reference OpenMetrics parser (strict)."""
+    try:
+        return {f.name for f in text_string_to_metric_families(body)}
+    except Exception as e:
+        fail(f"/metrics is no valid OpenMetrics text: {e}")
+
+
+def event_counts(body):
+    """{(level, service, event, node_id): value} of robustmq_log_events_total."""
+    counts = {}
+    for family in text_string_to_metric_families(body):
+        if family.name != "robustmq_log_events":
+            continue
+        for s in family.samples:
+            if s.name == "robustmq_log_events_total":
+                key = (s.labels["level"], s.labels["service"], s.labels["event"], s.labels.get("node_id"))
+                counts[key] = s.value
+    return counts
+
+
+def appender_counts(body):
+    """{(appender, family): value} of the robustmq_log_appender_* counters."""
+    counts = {}
+    for family in text_string_to_metric_families(body):
+        if family.name.startswith("robustmq_log_appender_"):
+            for s in family.samples:
+                if s.name.endswith("_total"):
+                    counts[(s.labels["appender"], family.name[len("robustmq_log_appender_"):])] = int(s.value)
+    return counts
+
+
+def file_bytes(log_dir, prefix="server"):
+    return sum(os.path.getsize(os.path.join(log_dir, n)) for n in os.listdir(log_dir) if n.startswith(prefix + "."))
+
+
+def per_level(counts):
+    total = collections.Counter()
+    for (level, _, _, _), value in counts.items():
+        total[level] += int(value)
+    return {level: total[level] for level in LEVELS}
+
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+# tracing-subscriber's full format: RFC 3339 timestamp, then the level padded to 5.
+LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z\s+(ERROR|WARN|INFO|DEBUG|TRACE)\s")
+
+
+def file_levels(log_dir, prefix="server"):
+    """Lines per level in the [server] rolling files. A message with newlines
+    spans several lines; only the first starts with a timestamp and a level."""
+    total = collections.Counter()
+    for name in sorted(os.listdir(log_dir)):
+        if not name.startswith(prefix + "."):
+            continue
+        with open(os.path.join(log_dir, name), errors="replace") as f:
+            for line in f:
+                m = LINE.match(ANSI.sub("", line))
+                if m:
+                    total[m.group(1).lower()] += 1
+    return {level: total[level] for level in LEVELS}
+
+
+# ---------------------------------------------------------------------------
+# Traffic
+
+
+def drive_mqtt():
+    """Connect, subscribe, publish at each QoS, a bad login, a malformed packet,
+    a burst of connections. Each step checks the broker's answer."""
+    sub = spawn(
+        ["mosquitto_sub", "-h", MQTT_HOST, "-p", str(MQTT_PORT), "-u", USER, "-P", PASSWORD,
+         "-i", "e2e-sub", "-t", "e2e/#", "-q", "1", "-C", "1", "-W", "60"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+
+    def delivered():
+        r = mosquitto("mosquitto_pub", "-i", "e2e-pub", "-t", "e2e/hello", "-q", "1", "-m", "hello")
+        if r.returncode != 0:
+            fail(f"publish failed: {r.stderr}")
+        return sub.poll() is not None
+
+    poll("a subscriber to receive a published message", delivered, 60, 0.5)
+    out, err = sub.communicate()
+    if sub.returncode != 0 or "hello" not in out:
+        fail(f"mosquitto_sub: rc {sub.returncode}, out {out!r}, err {err!r}")
+    for qos in ("0", "1", "2"):
+        r = mosquitto("mosquitto_pub", "-i", f"e2e-qos{qos}", "-t", f"e2e/qos{qos}", "-q", qos, "-m", "m")
+        if r.returncode != 0:
+            fail(f"publish at QoS {qos}: {r.stderr}")
+    log("connect, subscribe, deliver, publish at QoS 0/1/2: ok")
+
+    r = mosquitto("mosquitto_pub", "-i", "e2e-bad-login", "-t", "e2e/x", "-m", "x", password="wrong")
+    if r.returncode == 0 or "not authori" not in (r.stdout + r.stderr).lower():
+        fail(f"a wrong password was not refused as not authorised: rc {r.returncode}, {r.stderr!r}")
+    log(f"bad login refused: {r.stderr.strip()}")
+
+    # CONNECT with a remaining length longer than four bytes allow: malformed.
+    with socket.create_connection((MQTT_HOST, MQTT_PORT), timeout=10) as s:
+        s.sendall(b"\x10\xff\xff\xff\xff\x7f")
+        s.settimeout(10)
+        try:
+            while s.recv(1024):
+                pass
+        except (ConnectionResetError, socket.timeout):
+            pass
+    # A CONNECT naming a protocol that does not exist.
+    with socket.create_connection((MQTT_HOST, MQTT_PORT), timeout=10) as s:
+        body = b"\x00\x04XQTT\x04\x02\x00\x3c\x00\x03bad"
+        s.sendall(bytes([0x10, len(body)]) + body)
+        s.settimeout(10)
+        try:
+            while s.recv(1024):
+                pass
+        except (ConnectionResetError, socket.timeout):
+            pass
+    # A CONNECT that decodes but breaks the protocol: MQTT 3.1.1 allows client
+    # ids of up to 23 characters.
+    r = mosquitto("mosquitto_pub", "-V", "mqttv311", "-i", "e2e-client-id-longer-than-23-characters",
+                  "-t", "e2e/x", "-m", "x")
+    if r.returncode == 0:
+        fail("a CONNECT with a 39-character client id was accepted under MQTT 3.1.1")
+    log(f"malformed packets sent; invalid CONNECT refused: {r.stderr.strip()}")
+
+    burst = [
+        subprocess.Popen(
+            ["mosquitto_pub", "-h", MQTT_HOST, "-p", str(MQTT_PORT), "-u", USER, "-P", PASSWORD,
+             "-i", f"e2e-burst-{i}", "-t", "e2e/burst", "-q", "1", "-m", str(i)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )
+        for i in range(50)
+    ]
+    failed = [i for i, p in enumerate(burst) if p.wait(timeout=60) != 0]
+    if failed:
+        fail(f"{len(failed)} of 50 burst connections failed")
+    log("burst of 50 connections: ok")
+
+
+# ---------------------------------------------------------------------------
+# Checks
+
+
+def check_exact_counts(broker):
+    """At a quiet moment the per-level counts equal the [server] file's lines.
+
+    Two scrapes with the same counts bracket a moment with no event in
+    between; the file, read after the first and flushed by its writer thread,
+    must then hold exactly as many lines per level. A successful scrape logs
+    at debug only, below both filters."""
+
+    def agree():
+        body = scrape()
+        first = per_level(event_counts(body))
+        lines = poll(
+            "the [server] file to catch up with the counts",
+            lambda: (lambda f: f if all(f[lv] >= first[lv] for lv in LEVELS) else None)(file_levels(broker.log_dir)),
+            10,
+        )
+        size = file_bytes(broker.log_dir)
+        body2 = scrape()
+        second = per_level(event_counts(body2))
+        if first == second == lines:
+            appender = appender_counts(body2)
+            return first, appender, size
+        log(f"not quiet yet: counts {first} -> {second}, file {lines}")
+        return None
+
+    counts, appender, size = poll("a quiet moment where the counts equal the file's lines", agree, 60, 1)
+    log(f"per level, robustmq_log_events_total = lines of data/logs/server.*.log: {counts}")
+    if counts["info"] == 0:
+        fail("no info event counted: the appender counts nothing")
+    # The [server] appender's own counters: every counted event was written or
+    # dropped, and the bytes written are the file's size.
+    events = sum(counts.values())
+    lines, dropped, written = (appender.get(("server", k)) for k in ("lines", "dropped_lines", "bytes"))
+    if lines is None or lines + dropped != events or written != size:
+        fail(f"[server] appender: lines {lines} + dropped {dropped} != events {events}, or bytes {written} != file size {size}")
+    log(f"[server] appender: lines {lines} + dropped {dropped} = events {events}; bytes {written} = file size")
+    return counts
+
+
+def check_families(body, baseline):
+    if body.count("# EOF") != 1 or not body.rstrip("\n").endswith("# EOF"):
+        fail("the exposition must end in exactly one # EOF")
+    families = parse_families(body)
+    lost = baseline - families
+    if lost:
+        fail(f"RobustMQ families lost with the appender: {sorted(lost)}")
+    added = families - baseline
+    if not LOG_FAMILIES <= added or not all(f.startswith("robustmq_log_") for f in added):
+        fail(f"the appender added {sorted(added)}; expected the robustmq_log_* families")
+    log(f"{len(baseline)} RobustMQ families kept, added {sorted(added)}, one # EOF")
+
+
+def check_events(body):
+    counts = event_counts(body)
+    services = collections.Counter()
+    for (level, service, event, node_id), value in counts.items():
+        if node_id != "1":
+            fail(f"series without node_id=\"1\": {level} {service} {event} {node_id}")
+        services[service] += int(value)
+    log(f"events per service: {dict(services)}")
+    for service in ("mqtt-broker", "meta-service", "broker-server"):
+        if services[service] == 0:
+            fail(f"no event counted under service {service!r}")
+    for level, event in EXPECTED_EVENTS:
+        n = sum(v for (lv, s, e, _), v in counts.items() if (lv, s, e) == (level, "mqtt-broker", event))
+        if n == 0:
+            names = sorted({e for (_, s, e, _) in counts if s == "mqtt-broker"})
+            fail(f"no {level} {event!r} under mqtt-broker; its events: {names}")
+        log(f"mqtt-broker {level} {event}: {int(n)}")
+
+
+def run_prometheus(rules, workdir):
+    port = free_port()
+    conf = os.path.join(workdir, "prometheus.yml")
+    open(conf, "w").write(
+        "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
+        f"rule_files: ['{rules}']\n"
+        "scrape_configs:\n"
+        "  - job_name: robustmq\n"
+        "    honor_labels: true\n"
+        "    static_configs: [{targets: ['127.0.0.1:58080'], labels: {cluster: e2e}}]\n"
+    )
+    r = subprocess.run(["promtool", "check", "rules", rules], capture_output=True, text=True)
+    if r.returncode != 0:
+        fail(f"promtool check rules {rules}: {r.stdout}{r.stderr}")
+    data = tempfile.mkdtemp(dir=workdir)
+    proc = spawn(
+        ["prometheus", f"--config.file={conf}", f"--storage.tsdb.path={data}",
+         f"--web.listen-address=127.0.0.1:{port}"],
+        stdout=subprocess.DEVNULL, stderr=open(os.path.join(workdir, "prometheus.log"), "w"),
+    )
+    api = f"http://127.0.0.1:{port}/api/v1"
+
+    def query(q):
+        _, body = http_get(f"{api}/query?" + urllib.parse.urlencode({"query": q}))
+        return json.loads(body)["data"]["result"]
+
+    def labelled():
+        result = query('robustmq_log_events_total{job="robustmq",service="mqtt-broker"}')
+        return result if result and all("exported_service" not in r["metric"] for r in result) else None
+
+    series = poll("Prometheus to scrape mqtt-broker's counts with their own service label", labelled, 90, 1)
+    log(f"Prometheus scraped {len(series)} mqtt-broker series, labels {sorted(series[0]['metric'])}")
+
+    def rules_evaluated():
+        _, body = http_get(f"{api}/rules")
+        groups = json.loads(body)["data"]["groups"]
+        rules_ = [r for g in groups for r in g["rules"]]
+        bad = [r for r in rules_ if r.get("health") != "ok"]
+        if bad:
+            fail(f"rules not healthy: {[(r['name'], r.get('lastError')) for r in bad]}")
+        return rules_ and all(r.get("lastEvaluation", "").startswith("20") for r in rules_) and rules_
+
+    loaded = poll("Prometheus to evaluate every shipped rule", rules_evaluated, 90, 1)
+    records = [r["name"] for r in loaded if r["type"] == "recording"]
+
+    def recorded():
+        return [n for n in records if query(f'{n}{{service="mqtt-broker"}}')]
+
+    produced = poll("a recording rule to produce an mqtt-broker series", recorded, 90, 1)
+    log(f"Prometheus: {len(loaded)} rules healthy, {len(produced)} recording rules with mqtt-broker series")
+    with_signal(proc, signal.SIGTERM)
+    proc.wait(timeout=30)
+
+
+def check_typo(tree, binary, logger_text, workdir):
+    typo = logger_text.replace('preset = "robustmq"', 'presett = "robustmq"', 1)
+    if typo == logger_text:
+        fail("logger.toml has no preset line to mistype")
+    path = os.path.join(workdir, "logger-typo.toml")
+    open(path, "w").write(typo)
+    broker = Broker(tree, binary, path, workdir).start()
+    try:
+        code = broker.proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        broker.stop()
+        fail("broker-server started with a mistyped log_metrics key")
+    out = broker.tail(200)
+    if code == 0 or "presett" not in out:
+        fail(f"a mistyped key must stop start-up naming it; exit {code}:\n{out}")
+    line = next(l for l in out.splitlines() if "presett" in l)
+    log(f"mistyped key: exit {code}, {line.strip()[:300]}")
+
+
+def bench(tree, binary, loggers, workdir, rounds, messages=20000):
+    """The same QoS 1 publish load, without and with the appender, alternated."""
+    payload = os.path.join(workdir, "payload.txt")
+    open(payload, "w").write("".join(f"message {i}\n" for i in range(messages)))
+    results = collections.defaultdict(list)
+    for r in range(rounds):
+        for name in ("without", "with"):
+            broker = Broker(tree, binary, loggers[name], workdir).start().wait_ready()
+            cpu0, t0 = broker.pid_cpu_seconds(), time.monotonic()
+            with open(payload) as stdin:
+                p = mosquitto("mosquitto_pub", "-i", "e2e-bench", "-t", "bench/load", "-q", "1", "-l",
+                              stdin=stdin, timeout=600)
+            wall, cpu = time.monotonic() - t0, broker.pid_cpu_seconds() - cpu0
+            if p.returncode != 0:
+                fail(f"bench publish: {p.stderr}")
+            broker.stop()
+            results[name].append((messages / wall, cpu / messages * 1e6))
+            log(f"bench round {r + 1} {name}: {messages / wall:.0f} msg/s, {cpu / messages * 1e6:.1f} us CPU/msg")
+    def median(xs):
+        xs = sorted(xs)
+        return xs[len(xs) // 2]
+    rate = {k: median([x for x, _ in v]) for k, v in results.items()}
+    cpu = {k: median([y for _, y in v]) for k, v in results.items()}
+    log(f"bench medians over {rounds} rounds of {messages} QoS 1 messages: "
+        f"without {rate['without']:.0f} msg/s {cpu['without']:.1f} us CPU/msg, "
+        f"with {rate['with']:.0f} msg/s {cpu['with']:.1f} us CPU/msg; "
+        f"ratio with/without: rate {rate['with'] / rate['without']:.3f}, CPU/msg {cpu['with'] / cpu['without']:.3f}")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--tree", required=True)
+    ap.add_argument("--broker", required=True)
+    ap.add_argument("--rules", required=True)
+    ap.add_argument("--bench-rounds", type=int, default=3)
+    a = ap.parse_args()
+    tree = os.path.abspath(a.tree)
+    workdir = tempfile.mkdtemp(prefix="robustmq-e2e-run.")
+    logger_text = open(os.path.join(tree, "config/logger.toml")).read()
+    loggers = {"with": os.path.join(tree, "config/logger.toml"),
+               "without": os.path.join(workdir, "logger-without.toml")}
+    open(loggers["without"], "w").write(logger_without_appender(logger_text))
+    try:
+        log("run 1: without the appender")
+        broker = Broker(tree, a.broker, loggers["without"], workdir).start().wait_ready()
+        drive_mqtt()
+        baseline = parse_families(scrape())
+        broker.stop()
+
+        log("run 2: with the series' logger.toml")
+        broker = Broker(tree, a.broker, loggers["with"], workdir).start().wait_ready()
+        drive_mqtt()
+        check_exact_counts(broker)
+        body = scrape()
+        check_families(body, baseline)
+        check_events(body)
+        run_prometheus(os.path.abspath(a.rules), workdir)
+        code = broker.stop()
+        if code != 0:
+            fail(f"broker-server exited with {code} after SIGTERM:\n{broker.tail()}")
+        log("SIGTERM: broker-server stopped, exit 0")
+
+        log("run 3: a mistyped appender key")
+        check_typo(tree, a.broker, logger_text, workdir)
+
+        if a.bench_rounds:
+            log(f"run 4: publish load, {a.bench_rounds} rounds without/with the appender")
+            bench(tree, a.broker, loggers, workdir, a.bench_rounds)
+    finally:
+        stop_all()
+    log("all checks passed")
+
+
+if __name__ == "__main__":
+    main()
