@@ -215,7 +215,7 @@ impl LogMetricsBuilder {
 
     /// A constant label on every series, e.g. `node_id`. Default: none.
     /// The name must be a valid Prometheus label name other than `level`,
-    /// `service` and `event`; the value, anything `Display` (a broker id as
+    /// `service`, `event` and `appender`; the value, anything `Display` (a broker id as
     /// `u64`, a `&str`, a `String`), must not be empty.
     ///
     /// ```

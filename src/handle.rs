@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crate::instance::Instance;
 use crate::labels::LEVEL_NAMES;
 use crate::series::Family;
+use crate::{AppenderMetrics, Error};
 
 /// Reads the counts of one [`LogMetricsLayer`](crate::LogMetricsLayer).
 ///
@@ -42,6 +43,31 @@ impl LogMetricsHandle {
     #[cfg(feature = "prometheus-client")]
     pub fn collector(&self) -> crate::LogMetricsCollector {
         crate::exposition::collector::LogMetricsCollector::new(self.instance.clone())
+    }
+
+    /// The counters of the log appender `name` (its `appender` label), made
+    /// on the first call and the same for every later call with that name.
+    /// Wrap the appender's writer with them, see [`AppenderMetrics`]; the
+    /// `robustmq_log_appender_*` families appear on this handle's endpoint
+    /// and collector from the first registered appender on.
+    ///
+    /// ```
+    /// # let (_layer, handle) = robustmq_log_metrics::LogMetrics::builder().build()?;
+    /// let file = handle.appender("server")?;
+    /// let writer = file.make_writer(std::io::sink);
+    /// # let _ = writer;
+    /// assert_eq!(handle.appender("server")?.lines(), file.lines());
+    /// # Ok::<(), robustmq_log_metrics::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidAppenderName`] for an empty name or one longer than
+    /// [`MAX_APPENDER_NAME_LEN`](crate::MAX_APPENDER_NAME_LEN) bytes;
+    /// [`Error::TooManyAppenders`] for a new name once
+    /// [`MAX_APPENDERS`](crate::MAX_APPENDERS) are registered.
+    pub fn appender(&self, name: &str) -> Result<AppenderMetrics, Error> {
+        self.instance.appenders.register(name)
     }
 
     /// How many series (of both families) exist now.

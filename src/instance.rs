@@ -11,6 +11,7 @@ use dashmap::DashMap;
 use tracing_core::callsite::Identifier;
 use tracing_core::Metadata;
 
+use crate::appender::AppenderTable;
 use crate::cardinality::{Cardinality, Placement, Service};
 use crate::labels::{level_index, truncate};
 use crate::series::SeriesTable;
@@ -77,6 +78,8 @@ pub(crate) struct Instance {
     default_service: Arc<Service>,
     callsites: DashMap<Identifier, Arc<CallsiteInfo>>,
     pub(crate) extra_exposition: Option<ExtraExposition>,
+    /// Counters of the appenders registered through the handle.
+    pub(crate) appenders: AppenderTable,
 }
 
 impl fmt::Debug for Instance {
@@ -125,6 +128,7 @@ impl Instance {
             default_service,
             callsites: DashMap::new(),
             extra_exposition: s.extra_exposition,
+            appenders: AppenderTable::default(),
         }
     }
 

@@ -8,7 +8,17 @@
 //! | `robustmq_log_events_total` | counter | global labels, `level`, `service`, `event` |
 //! | `robustmq_log_label_overflow_total` | counter | global labels, `service` |
 //!
-//! and [`LogMetricsHandle`] renders them for Prometheus, directly
+//! and, for each log appender whose writer is wrapped with
+//! [`LogMetricsHandle::appender`] (see [`AppenderMetrics`]), what leaves the
+//! process through it:
+//!
+//! | family | type | labels |
+//! |---|---|---|
+//! | `robustmq_log_appender_lines_total` | counter | global labels, `appender` |
+//! | `robustmq_log_appender_bytes_total` | counter | global labels, `appender` |
+//! | `robustmq_log_appender_dropped_lines_total` | counter | global labels, `appender` |
+//!
+//! [`LogMetricsHandle`] renders them for Prometheus, directly
 //! ([`render`](LogMetricsHandle::render)), as an axum router
 //! ([`router`](LogMetricsHandle::router)), or on a server of its own
 //! ([`spawn_server`](LogMetricsHandle::spawn_server)).
@@ -65,6 +75,7 @@
 #![warn(missing_debug_implementations, unreachable_pub, rust_2018_idioms)]
 #![deny(clippy::undocumented_unsafe_blocks)]
 
+mod appender;
 mod builder;
 mod cache;
 mod cardinality;
@@ -83,6 +94,9 @@ mod series;
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 
+pub use appender::{
+    AppenderMetrics, CountingMakeWriter, CountingWriter, MAX_APPENDERS, MAX_APPENDER_NAME_LEN,
+};
 pub use builder::{
     LogMetrics, LogMetricsBuilder, UnstructuredEvents, DEFAULT_MAX_EVENTS_PER_SERVICE,
     DEFAULT_MAX_LABEL_LEN, DEFAULT_MAX_SERVICES, MAX_EVENTS_PER_SERVICE_LIMIT, MAX_LABEL_LEN_LIMIT,
@@ -90,6 +104,9 @@ pub use builder::{
 };
 pub use config::{AuthConfig, LayerConfig, LogMetricsConfig, Preset, TlsConfig, LAYER_KEYS};
 pub use error::Error;
+pub use exposition::appenders::{
+    APPENDER_BYTES_METRIC, APPENDER_DROPPED_METRIC, APPENDER_LINES_METRIC,
+};
 #[cfg(feature = "prometheus-client")]
 pub use exposition::collector::LogMetricsCollector;
 pub use exposition::text::CONTENT_TYPE;
