@@ -527,7 +527,9 @@ mod tests {
     fn write_fmt_is_one_line_and_plain_writes_are_bytes_only() {
         let (_table, m) = appender("console");
         let mut w = m.writer(Vec::new());
-        writeln!(w, "{} {} {}", 1, "two", 3.5).unwrap();
+        // Five pieces (three arguments, two literals, a newline): one line.
+        let two = String::from("two");
+        writeln!(w, "{} {} {}", 1, two, 3.5).unwrap();
         assert_eq!((m.lines(), m.bytes()), (1, 10));
         assert_eq!(w.write(b"abc").unwrap(), 3);
         let n = w
