@@ -39,6 +39,8 @@ use crate::Error;
 pub const MAX_APPENDERS: usize = 16;
 /// Longest appender name, in bytes.
 pub const MAX_APPENDER_NAME_LEN: usize = 64;
+// `Error::InvalidAppenderName`'s reason spells the limit out.
+const _: () = assert!(MAX_APPENDER_NAME_LEN == 64);
 
 /// Reads the number of lines an appender dropped, at scrape time.
 type DroppedSource = Box<dyn Fn() -> u64 + Send + Sync>;
