@@ -22,7 +22,7 @@ use crate::layer::LogMetricsLayer;
 /// tracing::subscriber::with_default(subscriber, || {
 ///     tracing::error!(event = "storage_error", "disk full");
 /// });
-/// assert!(handle.render().contains("robustmq_log_events_total"));
+/// assert_eq!(handle.count("error", "mqtt-broker", "storage_error"), Some(1));
 /// # Ok::<(), robustmq_log_metrics::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy)]

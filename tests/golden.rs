@@ -22,7 +22,11 @@ fn logged() -> robustmq_log_metrics::LogMetricsHandle {
         tracing::error!(event = "quote\"back\\slash\nnewline", "x");
         tracing::warn!(event = "second_name", "over the per-service cap");
         tracing::info!(service = "meta-service", event = "raft_ready", "x");
-        tracing::info!(service = "third-service", event = "hello", "over the service cap");
+        tracing::info!(
+            service = "third-service",
+            event = "hello",
+            "over the service cap"
+        );
     });
     handle
 }
