@@ -31,7 +31,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use tracing_subscriber::fmt::MakeWriter;
 
-use crate::Error;
+use crate::error::Error;
 
 /// Most appenders one instance counts; [`LogMetricsHandle::appender`](crate::LogMetricsHandle::appender)
 /// refuses a new name beyond it. A broker has a handful (console, a rolling

@@ -118,7 +118,7 @@ pub enum Error {
     TooManyAppenders {
         /// The name that did not fit.
         name: String,
-        /// The limit, [`MAX_APPENDERS`](crate::MAX_APPENDERS).
+        /// The limit, [`MAX_APPENDERS`](crate::limits::MAX_APPENDERS).
         max: usize,
     },
     /// A global `metrics` recorder is already installed in this process.

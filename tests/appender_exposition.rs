@@ -149,16 +149,16 @@ fn no_appender_no_appender_families() {
 #[test]
 fn bad_appender_names_and_a_global_label_named_appender_are_errors_naming_them() {
     let (_layer, handle) = LogMetrics::builder().build().unwrap();
-    let long = "x".repeat(robustmq_log_metrics::MAX_APPENDER_NAME_LEN + 1);
+    let long = "x".repeat(robustmq_log_metrics::limits::MAX_APPENDER_NAME_LEN + 1);
     let e = handle.appender(&long).unwrap_err();
     assert!(matches!(e, Error::InvalidAppenderName { ref name, .. } if *name == long));
     assert!(e.to_string().contains(&long), "{e}");
-    for i in 0..robustmq_log_metrics::MAX_APPENDERS {
+    for i in 0..robustmq_log_metrics::limits::MAX_APPENDERS {
         handle.appender(&format!("appender-{i}")).unwrap();
     }
     let e = handle.appender("one-more").unwrap_err();
     assert!(
-        matches!(e, Error::TooManyAppenders { ref name, max } if name == "one-more" && max == robustmq_log_metrics::MAX_APPENDERS),
+        matches!(e, Error::TooManyAppenders { ref name, max } if name == "one-more" && max == robustmq_log_metrics::limits::MAX_APPENDERS),
         "{e:?}"
     );
     assert!(e.to_string().contains("\"one-more\""), "{e}");
