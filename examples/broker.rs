@@ -4,12 +4,20 @@
 //! log-metrics layer, one process running the mqtt-broker, meta-service
 //! and storage-engine roles under their own targets), logs realistic
 //! structured events and some legacy unstructured lines, and serves /metrics.
+//! Log lines leave through `tracing_appender::non_blocking`, as RobustMQ's
+//! appenders do, with the writer inside it counted as appender `console`.
 //!
 //! ```text
 //! cargo run --example broker -- [--listen ADDR] [--events-per-sec N]
-//!     [--error-rate F] [--duration-secs N] [--node-id ID]
+//!     [--error-rate F] [--duration-secs N] [--node-id ID] [--log-format text|json]
+//!     [--log-buffer-lines N] [--log-sink stderr|slow]
 //! ```
+//!
+//! `--log-sink slow` sleeps 1 ms before each line it writes to stderr, so a
+//! fast enough event rate overflows the non-blocking buffer and
+//! `robustmq_log_appender_dropped_lines_total` counts the lost lines.
 
+use std::io::Write;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -24,13 +32,15 @@ struct Args {
     duration: Option<Duration>,
     node_id: String,
     json: bool,
+    log_buffer_lines: usize,
+    slow_sink: bool,
 }
 
-const USAGE: &str = "usage: broker [--listen ADDR] [--events-per-sec N] [--error-rate F] [--duration-secs N] [--node-id ID] [--log-format text|json]";
+const USAGE: &str = "usage: broker [--listen ADDR] [--events-per-sec N] [--error-rate F] [--duration-secs N] [--node-id ID] [--log-format text|json] [--log-buffer-lines N] [--log-sink stderr|slow]";
 
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
-        listen: robustmq_log_metrics::DEFAULT_LISTEN
+        listen: robustmq_log_metrics::server::DEFAULT_LISTEN
             .parse()
             .expect("default address"),
         events_per_sec: 100.0,
@@ -38,6 +48,8 @@ fn parse_args() -> Result<Args, String> {
         duration: None,
         node_id: "1".to_owned(),
         json: false,
+        log_buffer_lines: tracing_appender::non_blocking::DEFAULT_BUFFERED_LINES_LIMIT,
+        slow_sink: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -78,10 +90,38 @@ fn parse_args() -> Result<Args, String> {
                     _ => return Err(bad("text or json")),
                 }
             }
+            "--log-buffer-lines" => {
+                args.log_buffer_lines = value
+                    .parse()
+                    .ok()
+                    .filter(|v: &usize| *v > 0)
+                    .ok_or_else(|| bad("a positive number of lines"))?
+            }
+            "--log-sink" => {
+                args.slow_sink = match value.as_str() {
+                    "slow" => true,
+                    "stderr" => false,
+                    _ => return Err(bad("stderr or slow")),
+                }
+            }
             _ => return Err(format!("unknown flag {flag}\n{USAGE}")),
         }
     }
     Ok(args)
+}
+
+/// The `--log-sink slow` sink: stderr, 1 ms late per line.
+struct SlowStderr;
+
+impl Write for SlowStderr {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        std::thread::sleep(Duration::from_millis(1));
+        std::io::stderr().write_all(buf)?;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
 }
 
 /// Small deterministic PRNG (xorshift64*), so the demo needs no extra crate.
@@ -248,18 +288,35 @@ async fn main() {
             eprintln!("log metrics: {e}");
             std::process::exit(2);
         });
+    // The appender as RobustMQ builds it, with the sink counted inside
+    // non_blocking: lines that reached the sink, and the lines the full
+    // buffer dropped, read from its ErrorCounter at each scrape.
+    let console = handle.appender("console").unwrap_or_else(|e| {
+        eprintln!("log metrics: {e}");
+        std::process::exit(2);
+    });
+    let sink: Box<dyn Write + Send> = if args.slow_sink {
+        Box::new(SlowStderr)
+    } else {
+        Box::new(std::io::stderr())
+    };
+    let (log_writer, _log_guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .buffered_lines_limit(args.log_buffer_lines)
+        .finish(console.writer(sink));
+    let dropped = log_writer.error_counter();
+    console.count_dropped(move || dropped.dropped_lines() as u64);
     let fmt_filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("error"));
     // Log lines go to stderr (RUST_LOG, default error); --log-format json writes
     // what the Fluent Bit parser in deploy/ reads.
     let fmt_layer = if args.json {
         tracing_subscriber::fmt::layer()
             .json()
-            .with_writer(std::io::stderr)
+            .with_writer(log_writer)
             .with_filter(fmt_filter)
             .boxed()
     } else {
         tracing_subscriber::fmt::layer()
-            .with_writer(std::io::stderr)
+            .with_writer(log_writer)
             .with_filter(fmt_filter)
             .boxed()
     };

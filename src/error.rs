@@ -15,7 +15,7 @@ pub enum Error {
         reason: &'static str,
     },
     /// A global label reuses a name this crate sets itself.
-    #[error("global label {name:?} is reserved: the layer sets `level`, `service` and `event` itself; pick another name such as `node_id`")]
+    #[error("global label {name:?} is reserved: the crate sets `level`, `service`, `event` and `appender` itself; pick another name such as `node_id`")]
     ReservedLabelName {
         /// The rejected name.
         name: String,
@@ -104,6 +104,22 @@ pub enum Error {
         path: std::path::PathBuf,
         /// What went wrong.
         message: String,
+    },
+    /// An appender name is not usable as the `appender` label value.
+    #[error("invalid appender name {name:?}: {reason}; name an appender the way the logging config does, e.g. \"console\" or \"server\"")]
+    InvalidAppenderName {
+        /// The rejected name.
+        name: String,
+        /// Why it was rejected.
+        reason: &'static str,
+    },
+    /// An instance already counts the most appenders it may.
+    #[error("cannot count appender {name:?}: {max} appenders are counted already; reuse an appender name (the same name gives the same counters)")]
+    TooManyAppenders {
+        /// The name that did not fit.
+        name: String,
+        /// The limit, [`MAX_APPENDERS`](crate::limits::MAX_APPENDERS).
+        max: usize,
     },
     /// A global `metrics` recorder is already installed in this process.
     #[error("a global `metrics` recorder is already installed; call `build()` instead of `install_recorder()`, or install only one recorder per process")]

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::Error;
+use crate::error::Error;
 
 /// Level names in the order of `tracing::Level` from most to least severe.
 pub(crate) const LEVEL_NAMES: [&str; 5] = ["error", "warn", "info", "debug", "trace"];
@@ -15,8 +15,9 @@ pub const OVERFLOW: &str = "overflow";
 /// value equal to one of these is counted in that reserved series, and the
 /// lint rejects them as event names.
 pub const RESERVED_VALUES: [&str; 2] = [UNSTRUCTURED, OVERFLOW];
-/// Labels the layer sets itself; global labels may not reuse them.
-pub(crate) const RESERVED_LABELS: [&str; 3] = ["level", "service", "event"];
+/// Labels the crate sets itself (`appender` on the appender families);
+/// global labels may not reuse them.
+pub(crate) const RESERVED_LABELS: [&str; 4] = ["level", "service", "event", "appender"];
 
 /// Index into [`LEVEL_NAMES`].
 pub(crate) fn level_index(level: &tracing::Level) -> usize {

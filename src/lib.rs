@@ -8,7 +8,17 @@
 //! | `robustmq_log_events_total` | counter | global labels, `level`, `service`, `event` |
 //! | `robustmq_log_label_overflow_total` | counter | global labels, `service` |
 //!
-//! and [`LogMetricsHandle`] renders them for Prometheus, directly
+//! and, for each log appender whose writer is wrapped with
+//! [`LogMetricsHandle::appender`] (see [`AppenderMetrics`]), what leaves the
+//! process through it:
+//!
+//! | family | type | labels |
+//! |---|---|---|
+//! | `robustmq_log_appender_lines_total` | counter | global labels, `appender` |
+//! | `robustmq_log_appender_bytes_total` | counter | global labels, `appender` |
+//! | `robustmq_log_appender_dropped_lines_total` | counter | global labels, `appender` |
+//!
+//! [`LogMetricsHandle`] renders them for Prometheus, directly
 //! ([`render`](LogMetricsHandle::render)), as an axum router
 //! ([`router`](LogMetricsHandle::router)), or on a server of its own
 //! ([`spawn_server`](LogMetricsHandle::spawn_server)).
@@ -54,6 +64,11 @@
 //!
 //! # Features
 //!
+//! - `http` (default): the endpoint, [`LogMetricsHandle::router`] and
+//!   [`LogMetricsHandle::spawn_server`], [`ServerOptions`] and the
+//!   `[log_metrics]` server section [`LogMetricsConfig`]; pulls axum, hyper
+//!   and tokio. Without it (`default-features = false`) the crate is the
+//!   layer, the handle's `render()` and, with `prometheus-client`, the collector.
 //! - `prometheus-client`: `LogMetricsHandle::collector()` exposes the counts as
 //!   a `prometheus_client` collector, for a broker that serves its own registry
 //!   (any prometheus-client from 0.23.1, RobustMQ's, to 0.26).
@@ -65,6 +80,7 @@
 #![warn(missing_debug_implementations, unreachable_pub, rust_2018_idioms)]
 #![deny(clippy::undocumented_unsafe_blocks)]
 
+mod appender;
 mod builder;
 mod cache;
 mod cardinality;
@@ -72,6 +88,7 @@ mod config;
 mod error;
 mod exposition;
 mod handle;
+#[cfg(feature = "http")]
 mod http;
 mod instance;
 mod labels;
@@ -79,17 +96,17 @@ mod layer;
 mod series;
 
 // The README's integration snippet compiles and runs as written.
-#[cfg(all(doctest, feature = "prometheus-client"))]
+#[cfg(all(doctest, feature = "prometheus-client", feature = "http"))]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 
-pub use builder::{
-    LogMetrics, LogMetricsBuilder, UnstructuredEvents, DEFAULT_MAX_EVENTS_PER_SERVICE,
-    DEFAULT_MAX_LABEL_LEN, DEFAULT_MAX_SERVICES, MAX_EVENTS_PER_SERVICE_LIMIT, MAX_LABEL_LEN_LIMIT,
-    MAX_SERVICES_LIMIT, ROBUSTMQ_SERVICES,
-};
-pub use config::{AuthConfig, LayerConfig, LogMetricsConfig, Preset, TlsConfig, LAYER_KEYS};
+pub use appender::{AppenderMetrics, CountingMakeWriter, CountingWriter};
+pub use builder::{LogMetrics, LogMetricsBuilder};
+pub use config::{LayerConfig, Preset, UnstructuredEvents, ROBUSTMQ_SERVICES};
 pub use error::Error;
+pub use exposition::appenders::{
+    APPENDER_BYTES_METRIC, APPENDER_DROPPED_METRIC, APPENDER_LINES_METRIC,
+};
 #[cfg(feature = "prometheus-client")]
 pub use exposition::collector::LogMetricsCollector;
 pub use exposition::text::CONTENT_TYPE;
@@ -97,10 +114,32 @@ pub use exposition::{EVENTS_METRIC, OVERFLOW_METRIC};
 pub use handle::LogMetricsHandle;
 #[cfg(feature = "tls")]
 pub use http::TlsFiles;
+#[cfg(feature = "http")]
 pub use http::{
-    Auth, MetricsServer, RouteOptions, ServerOptions, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_LISTEN,
-    DEFAULT_MAX_CONCURRENT_SCRAPES, DEFAULT_MAX_CONNECTIONS, DEFAULT_PATH, DEFAULT_WRITE_TIMEOUT,
-    MAX_CONCURRENT_SCRAPES_LIMIT, MAX_CONNECTIONS_LIMIT, MAX_PATH_LEN, MAX_TIMEOUT, MIN_TIMEOUT,
+    Auth, AuthConfig, LogMetricsConfig, MetricsServer, RouteOptions, ServerConfig, ServerOptions,
+    TlsConfig,
 };
 pub use labels::{OVERFLOW, RESERVED_VALUES, UNSTRUCTURED};
 pub use layer::LogMetricsLayer;
+
+/// The layer's defaults and the bounds `build()` checks, and the bounds
+/// on appenders that `LogMetricsHandle::appender` checks.
+pub mod limits {
+    pub use crate::appender::{MAX_APPENDERS, MAX_APPENDER_NAME_LEN};
+    pub use crate::config::{
+        DEFAULT_MAX_EVENTS_PER_SERVICE, DEFAULT_MAX_LABEL_LEN, DEFAULT_MAX_SERVICES,
+        MAX_EVENTS_PER_SERVICE_LIMIT, MAX_FIRST_SAMPLE_HOLD, MAX_LABEL_LEN_LIMIT,
+        MAX_SERVICES_LIMIT,
+    };
+}
+
+/// The server's defaults and the bounds its options' `validate()` checks
+/// (feature `http`).
+#[cfg(feature = "http")]
+pub mod server {
+    pub use crate::http::{
+        DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_LISTEN, DEFAULT_MAX_CONCURRENT_SCRAPES,
+        DEFAULT_MAX_CONNECTIONS, DEFAULT_PATH, DEFAULT_WRITE_TIMEOUT, MAX_CONCURRENT_SCRAPES_LIMIT,
+        MAX_CONNECTIONS_LIMIT, MAX_PATH_LEN, MAX_TIMEOUT, MIN_TIMEOUT,
+    };
+}

@@ -1,30 +1,45 @@
 //! Zero heap allocations per event after warm-up, for callsites and event
-//! values seen before: counted with a counting global allocator (a count, not a time).
+//! values seen before, and per line through the appender counters: counted
+//! with a counting global allocator (a count, not a time).
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::cell::Cell;
+use std::io::Write;
 
 use robustmq_log_metrics::LogMetrics;
+use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::prelude::*;
 
 struct Counting;
 
-static ALLOCS: AtomicU64 = AtomicU64::new(0);
-static COUNTING: AtomicBool = AtomicBool::new(false);
-thread_local! { static ON_MEASURING_THREAD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) }; }
+thread_local! {
+    static MEASURING: Cell<bool> = const { Cell::new(false) };
+    static ALLOCS: Cell<u64> = const { Cell::new(0) };
+}
 
-// Counts only the measuring thread's allocations inside its window: libtest's
-// own main thread allocates now and then while the test runs (seen as 4 stray
-// allocations in one run of four before this filter).
+/// Allocations made by this thread while `f` runs.
+fn allocations(f: impl FnOnce()) -> u64 {
+    ALLOCS.with(|a| a.set(0));
+    MEASURING.with(|m| m.set(true));
+    f();
+    MEASURING.with(|m| m.set(false));
+    ALLOCS.with(Cell::get)
+}
+
+fn count_one() {
+    if MEASURING.try_with(Cell::get).unwrap_or(false) {
+        let _ = ALLOCS.try_with(|a| a.set(a.get() + 1));
+    }
+}
+
+// Counts only the measuring thread's allocations inside its window, so that
+// libtest's own main thread (seen as 4 stray allocations in one run of four
+// before this filter) and tests running beside it never count.
 // SAFETY: every method forwards to `System` with the caller's arguments
 // unchanged, so `System`'s guarantees are ours; counting touches only atomics.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if COUNTING.load(Ordering::Relaxed)
-            && ON_MEASURING_THREAD.try_with(|m| m.get()).unwrap_or(false)
-        {
-            ALLOCS.fetch_add(1, Ordering::Relaxed);
-        }
+        count_one();
         // SAFETY: forwarded as is; the caller upholds `GlobalAlloc`\'s contract.
         unsafe { System.alloc(layout) }
     }
@@ -33,11 +48,7 @@ unsafe impl GlobalAlloc for Counting {
         unsafe { System.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        if COUNTING.load(Ordering::Relaxed)
-            && ON_MEASURING_THREAD.try_with(|m| m.get()).unwrap_or(false)
-        {
-            ALLOCS.fetch_add(1, Ordering::Relaxed);
-        }
+        count_one();
         // SAFETY: forwarded as is; the caller upholds `GlobalAlloc`\'s contract.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
@@ -74,18 +85,16 @@ fn a_seen_callsite_and_value_allocates_nothing() {
         .build()
         .unwrap();
     let subscriber = tracing_subscriber::registry().with(layer);
-    tracing::subscriber::with_default(subscriber, || {
+    let allocs = tracing::subscriber::with_default(subscriber, || {
         for i in 0..10 {
             log_all(i);
         }
-        ON_MEASURING_THREAD.with(|m| m.set(true));
-        COUNTING.store(true, Ordering::SeqCst);
-        for i in 0..10_000 {
-            log_all(i);
-        }
-        COUNTING.store(false, Ordering::SeqCst);
+        allocations(|| {
+            for i in 0..10_000 {
+                log_all(i);
+            }
+        })
     });
-    let allocs = ALLOCS.load(Ordering::SeqCst);
     // The span (the registry stores span data) allocates nothing either once
     // its slab slot is warm, so the whole loop must be allocation-free.
     assert_eq!(
@@ -98,4 +107,52 @@ fn a_seen_callsite_and_value_allocates_nothing() {
     );
     assert_eq!(handle.count("error", "robustmq", "in_span"), Some(10_010));
     assert_eq!(handle.total_events(), 7 * 10_010);
+}
+
+/// A writer that takes every byte and keeps none.
+struct Null;
+
+impl Write for Null {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_counted_line_allocates_nothing() {
+    let (_layer, handle) = LogMetrics::builder().build().unwrap();
+    let appender = handle.appender("console").unwrap();
+    let mut owned = appender.writer(Null);
+    let maker = appender.make_writer(|| Null);
+    let line = b"2026-12-01T20:00:00Z  INFO mqtt_broker: published event=\"message_published\"\n";
+    let allocs = allocations(|| {
+        for i in 0..10_000u64 {
+            owned.write_all(line).unwrap();
+            maker.make_writer().write_all(line).unwrap();
+            writeln!(owned, "line {i}").unwrap();
+        }
+    });
+    assert_eq!(allocs, 0, "{allocs} allocations in 30,000 counted lines");
+    assert_eq!(appender.lines(), 30_000);
+    // A failed write (an error built from its kind) allocates nothing either.
+    struct Broken;
+    impl Write for Broken {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            Ok(0)
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut broken = appender.writer(Broken);
+    let allocs = allocations(|| {
+        for _ in 0..1_000 {
+            assert!(broken.write_all(line).is_err());
+        }
+    });
+    assert_eq!(allocs, 0, "{allocs} allocations in 1,000 failed lines");
+    assert_eq!(appender.dropped(), 1_000);
 }

@@ -9,7 +9,7 @@ use prometheus_client::encoding::{
 };
 use prometheus_client::metrics::MetricType;
 
-use super::{labels, snapshot, FAMILIES};
+use super::{appenders, labels, snapshot, FAMILIES};
 use crate::instance::Instance;
 use crate::labels::escape_label_value;
 
@@ -86,6 +86,21 @@ impl Collector for LogMetricsCollector {
                 metric
                     .encode_family(&label_set)?
                     .encode_counter::<NoLabelSet, u64, u64>(&sample.value, None)?;
+            }
+        }
+        let appender_samples = appenders::snapshot(instance);
+        if appender_samples.is_empty() {
+            return Ok(());
+        }
+        for (measure, _, name, help) in appenders::APPENDER_FAMILIES {
+            let mut metric = encoder.encode_descriptor(name, help, None, MetricType::Counter)?;
+            for sample in &appender_samples {
+                let label_set: Vec<(&str, Escaped<'_>)> = appenders::labels(instance, sample.name)
+                    .map(|(k, v)| (k, Escaped(v)))
+                    .collect();
+                metric
+                    .encode_family(&label_set)?
+                    .encode_counter::<NoLabelSet, u64, u64>(&sample.value(measure), None)?;
             }
         }
         Ok(())

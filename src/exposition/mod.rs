@@ -2,12 +2,13 @@
 //! policy applied) and one label assembly feed both the text format and the
 //! `prometheus_client` collector.
 
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::instance::Instance;
 use crate::labels::LEVEL_NAMES;
 use crate::series::{Family, Series};
 
+pub(crate) mod appenders;
 #[cfg(feature = "prometheus-client")]
 pub(crate) mod collector;
 pub(crate) mod text;
@@ -44,15 +45,24 @@ pub(crate) struct Sample<'a> {
 
 /// Every series, oldest first, with the value this scrape shows.
 pub(crate) fn snapshot(instance: &Instance) -> Vec<Sample<'_>> {
-    let now_ms = u64::try_from(instance.epoch.elapsed().as_millis()).unwrap_or(u64::MAX);
+    let now_ms = now_ms(instance);
     instance
         .series
         .iter()
         .map(|series| Sample {
             series,
-            value: scrape_value(series, now_ms, instance.first_sample_hold_ms),
+            value: if held(&series.first_shown, now_ms, instance.first_sample_hold_ms) {
+                0
+            } else {
+                series.total()
+            },
         })
         .collect()
+}
+
+/// Milliseconds since the instance's epoch: the clock of `held`.
+pub(crate) fn now_ms(instance: &Instance) -> u64 {
+    u64::try_from(instance.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
 /// The first-sample policy: a series shows 0 the first time it is scraped
@@ -60,23 +70,18 @@ pub(crate) fn snapshot(instance: &Instance) -> Vec<Sample<'_>> {
 /// records a 0 before the first count. Prometheus ignores the first sample of
 /// a series for `rate()` and `increase()`, so a series born at 1 would hide a
 /// single rare error. Deferring loses nothing: the count shows in full later.
-fn scrape_value(series: &Series, now_ms: u64, hold_ms: u64) -> u64 {
+/// `first_shown` is the series' stamp (0 = never shown); true = show 0 now.
+pub(crate) fn held(first_shown: &AtomicU64, now_ms: u64, hold_ms: u64) -> bool {
     let stamp = now_ms.saturating_add(1);
     // A plain load first: the read-modify-write happens once per series.
-    let mut first = series.first_shown.load(Ordering::Relaxed);
+    let mut first = first_shown.load(Ordering::Relaxed);
     if first == 0 {
-        match series
-            .first_shown
-            .compare_exchange(0, stamp, Ordering::Relaxed, Ordering::Relaxed)
-        {
-            Ok(_) => return 0,
+        match first_shown.compare_exchange(0, stamp, Ordering::Relaxed, Ordering::Relaxed) {
+            Ok(_) => return true,
             Err(f) => first = f,
         }
     }
-    if stamp.saturating_sub(first) < hold_ms {
-        return 0;
-    }
-    series.total()
+    stamp.saturating_sub(first) < hold_ms
 }
 
 /// The labels of `series` in exposition order: global labels, then `level`,

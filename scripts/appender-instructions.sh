@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Instructions the appender counter adds per written line, counted by
+# callgrind against the unwrapped writer in the same run: same binary, same
+# input, same count whatever else the machine does. Prints a markdown table
+# on stdout, progress on stderr.
+#
+#   scripts/appender-instructions.sh [--lines N]
+#
+# Each case of benches/appender_instructions.rs runs at N and 3N lines (N
+# defaults to 20000); instructions per line = (Ir(3N) - Ir(N)) / 2N, which
+# cancels start-up, warm-up and exit. "Added" is counted minus plain.
+set -euo pipefail
+shopt -s inherit_errexit
+
+usage() {
+  echo "usage: scripts/appender-instructions.sh [--lines N]" >&2
+  exit 2
+}
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+n=20000
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --lines) [ $# -ge 2 ] || usage; n=$2; shift 2 ;;
+    *) usage ;;
+  esac
+done
+case "$n" in '' | *[!0-9]*) usage ;; esac
+[ "$n" -gt 0 ] || usage
+
+for tool in valgrind jq cargo; do
+  if ! command -v "$tool" >/dev/null; then
+    echo "appender-instructions.sh: '$tool' is missing (Debian: apt-get install -y valgrind jq)" >&2
+    exit 1
+  fi
+done
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+echo "building benches/appender_instructions.rs" >&2
+exe=$(cd "$root" && CARGO_PROFILE_BENCH_DEBUG=true \
+  cargo bench --no-run --bench appender_instructions --message-format=json-render-diagnostics |
+  jq -r 'select(.reason == "compiler-artifact" and .target.name == "appender_instructions" and .executable != null) | .executable')
+if [ -z "$exe" ] || [ ! -x "$exe" ]; then
+  echo "appender-instructions.sh: the build produced no binary" >&2
+  exit 1
+fi
+
+# Total instructions (callgrind Ir) of one run of case $1 with $2 lines.
+ir() {
+  local out="$work/callgrind.$1.$2"
+  if ! valgrind --tool=callgrind --callgrind-out-file="$out" "$exe" "$1" "$2" 2>"$out.log"; then
+    echo "appender-instructions.sh: '$1 $2' failed under callgrind:" >&2
+    tail -20 "$out.log" >&2
+    exit 1
+  fi
+  local total
+  total=$(awk '$1 == "summary:" || $1 == "totals:" { print $2; exit }' "$out")
+  if [ -z "$total" ] || [ "$total" -le 0 ]; then
+    echo "appender-instructions.sh: no instruction total in $out" >&2
+    exit 1
+  fi
+  echo "$total"
+}
+
+declare -A per
+for c in write_plain write_counted fmt_plain fmt_counted; do
+  echo "callgrind: $c at $n and $((3 * n)) lines" >&2
+  low=$(ir "$c" "$n")
+  high=$(ir "$c" $((3 * n)))
+  per[$c]=$(awk -v a="$low" -v b="$high" -v n="$n" 'BEGIN { printf "%.1f", (b - a) / (2 * n) }')
+done
+
+sub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", a - b }'; }
+rev=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
+if [ -n "$(git -C "$root" status --porcelain -- src Cargo.toml benches/appender_instructions.rs 2>/dev/null)" ]; then
+  rev="$rev+uncommitted"
+fi
+echo "## Instructions per written line (callgrind, N = $n and $((3 * n)) lines)"
+echo
+echo "Library at $rev; $(rustc -V); $(valgrind --version)."
+echo
+echo "| path | plain: instr/line | counted: instr/line | added by the counter |"
+echo "|---|---:|---:|---:|"
+echo "| \`write_all\` of a 123-byte line (\`writer\`, e.g. inside non_blocking) | ${per[write_plain]} | ${per[write_counted]} | $(sub "${per[write_counted]}" "${per[write_plain]}") |"
+echo "| fmt layer, one info event with five fields (\`make_writer\`) | ${per[fmt_plain]} | ${per[fmt_counted]} | $(sub "${per[fmt_counted]}" "${per[fmt_plain]}") |"
