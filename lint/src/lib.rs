@@ -28,17 +28,21 @@
 mod files;
 mod format;
 mod names;
+mod phrase;
 mod rewrite;
 mod scan;
 mod source;
+mod suggest;
 
 pub use files::{crate_of, map_files, rust_files, CrateNames};
-pub use names::{name_problem, suggest, Category, EventDef, Suggestion, Taxonomy, TAXONOMY_TOML};
+pub use names::{name_problem, Category, EventDef, Taxonomy, TAXONOMY_TOML};
+pub use phrase::{is_catch_all, is_failure_name, FAILURE_SUFFIXES};
 pub use rewrite::{fix_text, NamedCall, NamesFile, Outcome};
 pub use scan::{CallParts, CallSite, EventField, FormatArg};
 pub use source::{
     calls_in, string_constants_in, with_parser_stack, Skipped, MAX_NESTING, PARSER_STACK_BYTES,
 };
+pub use suggest::{is_error_name, suggest, NameSource, Suggestion, ERROR_FIELD};
 
 /// Levels from most to least severe.
 pub const LEVELS: [&str; 5] = ["error", "warn", "info", "debug", "trace"];

@@ -11,8 +11,9 @@ use std::time::Instant;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use robustmq_log_lint::{
-    calls_in, fix_text, map_files, name_problem, rust_files, string_constants_in, suggest,
-    CallSite, CrateNames, EventField, NamedCall, NamesFile, Outcome, Taxonomy, LEVELS,
+    calls_in, fix_text, is_failure_name, map_files, name_problem, rust_files, string_constants_in,
+    suggest, CallSite, CrateNames, EventField, NameSource, NamedCall, NamesFile, Outcome, Taxonomy,
+    LEVELS,
 };
 use serde::{Deserialize, Serialize};
 
@@ -669,7 +670,9 @@ fn suggest_cmd(a: &SuggestArgs, out: &mut impl Write) -> Result<u8, Failure> {
         )
     });
     let mut names = NamesFile::default();
-    let (mut from_taxonomy, mut from_message, mut unsure, mut skipped) = (0, 0, 0, 0);
+    let (mut from_taxonomy, mut from_message, mut catch_all, mut unsure, mut skipped) =
+        (0, 0, 0, 0, 0);
+    let (mut failures, mut failure_named, mut success_failure_named) = (0usize, 0usize, 0usize);
     for (file, r) in files.iter().zip(results) {
         let shown = file.display();
         let calls = match r {
@@ -683,10 +686,18 @@ fn suggest_cmd(a: &SuggestArgs, out: &mut impl Write) -> Result<u8, Failure> {
         for (call, s) in calls {
             match s {
                 Ok(s) => {
-                    if s.source == "taxonomy" {
-                        from_taxonomy += 1;
+                    if s.reports_failure {
+                        failures += 1;
+                        failure_named += usize::from(
+                            is_failure_name(&s.event) && s.source != NameSource::CatchAll,
+                        );
                     } else {
-                        from_message += 1;
+                        success_failure_named += usize::from(is_failure_name(&s.event));
+                    }
+                    match s.source {
+                        NameSource::Taxonomy => from_taxonomy += 1,
+                        NameSource::Message => from_message += 1,
+                        NameSource::CatchAll => catch_all += 1,
                     }
                     names.calls.push(NamedCall {
                         file: relative(&a.dir, file),
@@ -695,8 +706,10 @@ fn suggest_cmd(a: &SuggestArgs, out: &mut impl Write) -> Result<u8, Failure> {
                         level: call.level.map(str::to_owned),
                         original: call.message,
                         event: s.event,
-                        source: Some(s.source.to_owned()),
-                        note: None,
+                        source: Some(s.source.as_str().to_owned()),
+                        note: (s.source == NameSource::CatchAll).then(|| {
+                            "review: the message names no verb and object, so this is a catch-all name".to_owned()
+                        }),
                         fields: s.fields,
                         message: s.message,
                     });
@@ -739,7 +752,10 @@ fn suggest_cmd(a: &SuggestArgs, out: &mut impl Write) -> Result<u8, Failure> {
             ));
         }
         if !notes.is_empty() {
-            c.note = Some(notes.join("; "));
+            c.note = Some(match c.note.take() {
+                Some(n) => format!("{n}; {}", notes.join("; ")),
+                None => notes.join("; "),
+            });
         }
     }
     let text = toml::to_string(&names).map_err(|e| Failure::Usage(e.to_string()))?;
@@ -747,11 +763,16 @@ fn suggest_cmd(a: &SuggestArgs, out: &mut impl Write) -> Result<u8, Failure> {
         .map_err(|e| Failure::Usage(format!("cannot write {}: {e}", a.out.display())))?;
     writeln!(
         out,
-        "suggest: {} files ({skipped} skipped), {} calls to name: {from_taxonomy} from the taxonomy, {from_message} from their message, {unsure} left out (listed on stderr); wrote {} in {:.2} s",
+        "suggest: {} files ({skipped} skipped), {} calls to name: {from_taxonomy} from the taxonomy, {from_message} from their message, {catch_all} catch-all names to review, {unsure} left out (listed on stderr); wrote {} in {:.2} s",
         files.len(),
-        from_taxonomy + from_message + unsure,
+        from_taxonomy + from_message + catch_all + unsure,
         a.out.display(),
         started.elapsed().as_secs_f64()
+    )?;
+    writeln!(
+        out,
+        "suggest: {failures} calls report a failure, {failure_named} of them with a failure name of their own ({:.1}%); {success_failure_named} other calls with a failure name",
+        if failures == 0 { 100.0 } else { failure_named as f64 * 100.0 / failures as f64 }
     )?;
     Ok(0)
 }

@@ -228,12 +228,16 @@ fn event_value(value: &[TokenTree]) -> EventField {
 /// A snake_case name for a format argument, after the expression it logs.
 fn expr_hint(expr: &syn::Expr) -> Option<String> {
     // Conversions name nothing: `e.to_string()` logs `e`.
-    const CONVERSIONS: [&str; 12] = [
+    const CONVERSIONS: [&str; 20] = [
         "to_string",
         "clone",
         "as_str",
         "as_ref",
         "unwrap",
+        "unwrap_or",
+        "unwrap_or_default",
+        "unwrap_or_else",
+        "expect",
         "to_owned",
         "borrow",
         "display",
@@ -241,11 +245,15 @@ fn expr_hint(expr: &syn::Expr) -> Option<String> {
         "to_vec",
         "into",
         "lock",
+        "cloned",
+        "copied",
+        "ok",
+        "read",
     ];
     match expr {
         syn::Expr::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
         syn::Expr::Field(f) => match &f.member {
-            syn::Member::Named(i) => Some(i.to_string()),
+            syn::Member::Named(i) => Some(qualified(&f.base, &i.to_string())),
             syn::Member::Unnamed(_) => expr_hint(&f.base),
         },
         syn::Expr::MethodCall(m) => {
@@ -256,7 +264,8 @@ fn expr_hint(expr: &syn::Expr) -> Option<String> {
             if converts || CONVERSIONS.contains(&method.as_str()) {
                 expr_hint(&m.receiver)
             } else {
-                Some(method.strip_prefix("get_").unwrap_or(&method).to_owned())
+                let name = method.strip_prefix("get_").unwrap_or(&method);
+                Some(qualified(&m.receiver, name))
             }
         }
         syn::Expr::Call(c) => expr_hint(&c.func),
@@ -267,7 +276,38 @@ fn expr_hint(expr: &syn::Expr) -> Option<String> {
         syn::Expr::Index(i) => expr_hint(&i.expr),
         syn::Expr::Cast(c) => expr_hint(&c.expr),
         syn::Expr::Await(a) => expr_hint(&a.base),
+        syn::Expr::Binary(b) => expr_hint(&b.left),
         _ => None,
+    }
+}
+
+/// Field and method names that say what a value is only with their owner:
+/// `segment.name()` is a segment name, `records.len()` a count of records.
+const GENERIC_MEMBERS: [&str; 14] = [
+    "name", "id", "len", "value", "key", "kind", "status", "index", "count", "size", "code",
+    "state", "info", "data",
+];
+
+/// `member`, qualified by its owner's name when it is generic on its own.
+fn qualified(owner: &syn::Expr, member: &str) -> String {
+    if !GENERIC_MEMBERS.contains(&member) {
+        return member.to_owned();
+    }
+    match expr_hint(owner) {
+        // The owner of a generic member that is itself a plain receiver
+        // (`self.id`, `req.name`) names nothing more.
+        Some(o)
+            if !["self", "this", "req", "request", "ctx", "args", "config"]
+                .contains(&o.as_str()) =>
+        {
+            let o = if crate::suggest::is_error_name(&snake(&o)) {
+                "error".to_owned()
+            } else {
+                o
+            };
+            format!("{o}_{member}")
+        }
+        _ => member.to_owned(),
     }
 }
 

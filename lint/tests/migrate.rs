@@ -180,7 +180,7 @@ fn suggest_then_fix_keeps_every_logged_value_and_adds_an_event() {
         "segment_sealed",
         "raft_append_failed",
         "task_started",
-        "storage_write_failed",
+        "shard_write_failed",
         "subscription_cancelled",
     ] {
         assert!(events.contains(&expected), "{expected} in {events:?}");
@@ -199,6 +199,26 @@ fn suggest_then_fix_keeps_every_logged_value_and_adds_an_event() {
         ]
     );
 
+    // The error value goes to `error_msg` whatever its local name, in the
+    // formatting the message gave it (Display or Debug).
+    let fields_of = |event: &str| {
+        names
+            .calls
+            .iter()
+            .find(|c| c.event == event)
+            .map(|c| c.fields.clone())
+            .unwrap_or_else(|| panic!("{event} in {names_text}"))
+    };
+    assert_eq!(fields_of("connection_failed"), ["error_msg = ?e"]);
+    assert_eq!(
+        fields_of("raft_append_failed"),
+        ["value = %3", "error_msg = %e"]
+    );
+    // A failure message gets a failure name from its verb and object.
+    assert_eq!(
+        fields_of("shard_write_failed"),
+        ["%shard", "error_kind = ?e.kind()", "value = %100"]
+    );
     // A warn call named after an info event is pointed out to the reviewer.
     assert!(
         session
@@ -325,4 +345,19 @@ fn suggest_then_fix_keeps_every_logged_value_and_adds_an_event() {
         }
     }
     assert_eq!(rewritten, 9);
+    // No error value is logged under its local name any more.
+    for a in &after {
+        assert!(
+            a.get("e").is_none() && a.get("err").is_none(),
+            "the error is in error_msg: {a:?}"
+        );
+    }
+    assert_eq!(
+        after
+            .iter()
+            .filter(|a| a.get("error_msg").is_some())
+            .count(),
+        2,
+        "{after:#?}"
+    );
 }
