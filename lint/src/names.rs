@@ -2,6 +2,8 @@
 
 use serde::Deserialize;
 
+use crate::level::Level;
+
 /// Why `name` breaks the naming rules of docs/log-format.md, if it does.
 pub fn name_problem(name: &str) -> Option<String> {
     if name.is_empty() {
@@ -66,7 +68,7 @@ pub struct EventDef {
     /// The `event` value.
     pub name: String,
     /// The level it belongs at.
-    pub level: String,
+    pub level: Level,
     /// Word prefixes a message must contain (`a|b`: either).
     pub words: Vec<String>,
 }
@@ -86,21 +88,18 @@ impl Taxonomy {
                 if let Some(p) = name_problem(&e.name) {
                     return Err(format!("event {:?} {p}", e.name));
                 }
-                if !crate::LEVELS.contains(&e.level.as_str()) {
-                    return Err(format!("event {:?}: unknown level {:?}", e.name, e.level));
-                }
             }
         }
         Ok(t)
     }
 
     /// The level the taxonomy gives an event, if it lists it.
-    pub fn level_of(&self, event: &str) -> Option<&str> {
+    pub fn level_of(&self, event: &str) -> Option<Level> {
         self.categories
             .iter()
             .flat_map(|c| &c.events)
             .find(|e| e.name == event)
-            .map(|e| e.level.as_str())
+            .map(|e| e.level)
     }
 
     /// The taxonomy as the Markdown tables of docs/log-format.md.
@@ -133,7 +132,7 @@ impl Taxonomy {
         failure: Option<&str>,
         verb: Option<&str>,
         krate: &str,
-        level: Option<&str>,
+        level: Option<Level>,
     ) -> Option<&EventDef> {
         let mut best: Option<(usize, &EventDef)> = None;
         for c in &self.categories {
@@ -174,7 +173,7 @@ impl Taxonomy {
                 }
                 let score = e.words.len() * 10
                     + usize::from(crate_bonus) * 5
-                    + usize::from(level == Some(e.level.as_str()));
+                    + usize::from(level == Some(e.level));
                 if best.map_or(true, |(s, _)| score > s) {
                     best = Some((score, e));
                 }

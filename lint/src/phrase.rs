@@ -301,7 +301,7 @@ impl Phrase {
     }
 }
 
-fn push(clauses: &mut Vec<Vec<Tok>>, t: Tok) {
+fn push(clauses: &mut [Vec<Tok>], t: Tok) {
     if let Some(c) = clauses.last_mut() {
         c.push(t);
     }

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::level::Level;
 use crate::names::name_problem;
 use crate::scan::{CallSite, EventField};
 use crate::source::calls_in;
@@ -28,7 +29,7 @@ pub struct NamedCall {
     pub fingerprint: String,
     /// The call's level, for the reviewer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub level: Option<String>,
+    pub level: Option<Level>,
     /// The original format string, for the reviewer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub original: Option<String>,

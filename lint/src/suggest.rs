@@ -2,6 +2,7 @@
 //! message says happened, fields by the standard, and a constant message.
 
 use crate::format::{self, ArgRef, Piece};
+use crate::level::Level;
 use crate::names::Taxonomy;
 use crate::phrase::Phrase;
 use crate::scan::{snake, CallSite};
@@ -107,12 +108,12 @@ fn name_for(
     phrase: &Phrase,
     taxonomy: &Taxonomy,
     krate: &str,
-    level: Option<&str>,
+    level: Option<Level>,
     logs_error: bool,
 ) -> (String, NameSource) {
     // An error value logged at error or warn reports a failure even when the
     // words do not say so ("remove shard dir {}: {}").
-    let failure_by_value = logs_error && matches!(level, Some("error" | "warn"));
+    let failure_by_value = logs_error && level.is_some_and(Level::reports_problems);
     let suffix = phrase
         .failure_suffix()
         .or(failure_by_value.then_some("failed"));
@@ -280,7 +281,7 @@ pub fn suggest(
     let phrase = Phrase::read(&pieces);
     let (event, source) = name_for(&phrase, taxonomy, krate, call.level, logs_error);
     let reports_failure =
-        phrase.is_failure() || (logs_error && matches!(call.level, Some("error" | "warn")));
+        phrase.is_failure() || (logs_error && call.level.is_some_and(Level::reports_problems));
     let text = format::constant_text(&pieces);
     // A message that was only placeholders keeps a readable constant.
     let message = if text.is_empty() {
