@@ -490,6 +490,7 @@ fn suggest_cmd(a: &SuggestArgs, out: &mut impl Write) -> Result<u8, Failure> {
                             "review: the message names no verb and object, so this is a catch-all name".to_owned()
                         }),
                         fields: s.fields,
+                        rename: s.rename.into_iter().collect(),
                         message: s.message,
                     });
                 }

@@ -516,12 +516,18 @@ fn failure_word(w: &str) -> Option<Failure> {
 /// up to a preposition, without a leading protocol name.
 fn subject(toks: &[Tok]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    for t in toks.iter().rev() {
+    for (k, t) in toks.iter().enumerate().rev() {
         match t {
             Tok::Value => continue,
             Tok::Ident(id) => out.push(id.clone()),
             Tok::Word(w) => {
                 if PREPOSITIONS.contains(&w.as_str()) && !out.is_empty() {
+                    // `flush of shard {} failed`: the action before `of` is
+                    // what failed, done to the object after it.
+                    let action = word(k.checked_sub(1).and_then(|p| toks.get(p)));
+                    if let Some(a) = action.filter(|a| w == "of" && is_content(a)) {
+                        out.insert(0, a.to_owned());
+                    }
                     break;
                 }
                 if is_content(w) && failure_word(w).is_none() {
@@ -645,6 +651,7 @@ mod tests {
             ("Unsupported authn type, skipped", "authn_type_unsupported"),
             ("Error reading stream {}: {}", "stream_reading_failed"),
             ("Task {} failed: join error: {}", "task_failed"),
+            ("flush of shard {} failed", "shard_flush_failed"),
             ("connection refused by {}", "connection_refused"),
             ("We can't open the file", "file_open_failed"),
         ] {

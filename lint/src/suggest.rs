@@ -23,6 +23,9 @@ pub struct Suggestion {
     pub reports_failure: bool,
     /// New fields in tracing syntax (`?addr`, `connection_id = %conn.id`).
     pub fields: Vec<String>,
+    /// Fields the call has already that carry an error under another name:
+    /// old name -> [`ERROR_FIELD`].
+    pub rename: Vec<(String, String)>,
     /// The constant message, when the call had one.
     pub message: Option<String>,
 }
@@ -77,7 +80,7 @@ pub fn is_error_name(name: &str) -> bool {
 /// follows (`error: {}`, `err={}`, `error message :{}`, `reason: {}`).
 fn labels_an_error(before: &str) -> bool {
     let t = before
-        .trim_end_matches(|c: char| c.is_whitespace() || matches!(c, ':' | '=' | '\'' | '"' | '['))
+        .trim_end_matches(|c: char| c.is_whitespace() || matches!(c, ':' | '=' | '\'' | '"'))
         .to_ascii_lowercase();
     [
         "error",
@@ -161,6 +164,22 @@ pub fn suggest(
     if let Some(why) = call.parts.not_rewritable {
         return Err(format!("not safe to rewrite: {why}"));
     }
+    // An error the call already logs under another name moves to `error_msg`
+    // (when that name is free).
+    let mut rename: Vec<(String, String)> = Vec::new();
+    let has_error_field = call.parts.fields.iter().any(|(n, _)| n == ERROR_FIELD);
+    if !has_error_field {
+        let misnamed = call
+            .parts
+            .fields
+            .iter()
+            .zip(&call.parts.field_hints)
+            .map(|((n, _), hint)| (n, hint))
+            .find(|(n, hint)| is_error_name(hint) && is_plain_ident(n));
+        if let Some((name, _)) = misnamed {
+            rename.push((name.clone(), ERROR_FIELD.to_owned()));
+        }
+    }
     let Some(fmt) = &call.message else {
         if !call.parts.format_args.is_empty() {
             return Err("its message is not a string literal".into());
@@ -181,6 +200,7 @@ pub fn suggest(
             source,
             reports_failure: phrase.is_failure(),
             fields: Vec::new(),
+            rename,
             message: None,
         });
     };
@@ -193,13 +213,20 @@ pub fn suggest(
         .map(|(n, _)| n.clone())
         .chain(RESERVED_FIELD_NAMES.iter().map(|s| s.to_string()))
         .chain(std::iter::once(event_field.to_owned()))
+        .chain(rename.iter().map(|(_, new)| new.clone()))
         .collect();
     let mut done: Vec<(usize, bool)> = Vec::new();
     let mut next = 0usize;
     let mut captured: Vec<String> = Vec::new();
     let mut text_before = String::new();
-    let mut logs_error = false;
+    let mut logs_error = has_error_field || !rename.is_empty();
     let args = &call.parts.format_args;
+    // The text before a placeholder (`error: {}`) says which value is the
+    // error only when no argument is named like one.
+    let named_error = args.iter().any(|a| is_error_name(&a.hint))
+        || pieces.iter().any(|p| {
+            matches!(p, Piece::Placeholder(ph) if matches!(&ph.arg, ArgRef::Name(n) if is_error_name(&snake(n))))
+        });
     for p in &pieces {
         let ph = match p {
             Piece::Text(t) => {
@@ -208,7 +235,7 @@ pub fn suggest(
             }
             Piece::Placeholder(ph) => ph,
         };
-        let labelled_error = labels_an_error(&text_before);
+        let labelled_error = !named_error && labels_an_error(&text_before);
         text_before.clear();
         if ph.uses_args {
             return Err("a width or precision is taken from an argument".into());
@@ -294,6 +321,7 @@ pub fn suggest(
         source,
         reports_failure,
         fields,
+        rename,
         message: Some(message),
     })
 }

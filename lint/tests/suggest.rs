@@ -315,4 +315,16 @@ fn the_error_value_goes_to_error_msg_whatever_its_local_name() {
         let s = suggest_for("mqtt-broker", call).unwrap();
         assert_eq!(s.fields, want, "{call}");
     }
+    // A value named like an error wins over the text before another placeholder.
+    let s = suggest_for(
+        "nats-broker",
+        r#"warn!("NATS queue send error [{}]: {}", queue_key, e)"#,
+    )
+    .unwrap();
+    assert_eq!(s.fields, ["%queue_key", "error_msg = %e"]);
+    // A field the call already has is renamed, not duplicated.
+    let s = suggest_for("mqtt-broker", r#"warn!(error = %e, "flush failed")"#).unwrap();
+    assert_eq!(s.rename, [("error".to_owned(), "error_msg".to_owned())]);
+    let s = suggest_for("mqtt-broker", r#"warn!(?err, "flush failed")"#).unwrap();
+    assert_eq!(s.rename, [("err".to_owned(), "error_msg".to_owned())]);
 }
