@@ -87,7 +87,6 @@ fn labels_an_error(before: &str) -> bool {
         "err",
         "error message",
         "error msg",
-        "errors",
         "reason",
         "cause",
     ]

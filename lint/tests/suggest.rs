@@ -304,6 +304,11 @@ fn the_error_value_goes_to_error_msg_whatever_its_local_name() {
             r#"warn!("task {} failed, error={}", id, message)"#,
             vec!["%id", "error_msg = %message"],
         ),
+        // A count of errors is no error.
+        (
+            r#"info!("batch sent: success={}, errors={}", ok, failures)"#,
+            vec!["%ok", "%failures"],
+        ),
         // Two error values: the first is `error_msg`, the other keeps its name.
         (
             r#"warn!("a: {}, b: {}", e, err)"#,
