@@ -230,8 +230,23 @@ fn drop_value_phrases(text: &[char], gap: char) -> String {
         .collect();
     // A measure of a value: `after {} attempts` goes with it.
     let gap_s = gap.to_string();
-    let out = out.replace(&format!("{gap}s"), &format!("{gap} s"));
-    let words: Vec<&str> = out.split(' ').collect();
+    // `{}s` is a value with its unit glued on.
+    let glued: Vec<String> = out
+        .split(' ')
+        .flat_map(|w| match w.strip_prefix(gap) {
+            Some(rest)
+                if UNITS.contains(&rest.trim_end_matches(|c: char| !c.is_alphanumeric())) =>
+            {
+                let tail = rest.trim_start_matches(char::is_alphanumeric);
+                vec![
+                    gap_s.clone(),
+                    format!("{}{tail}", &rest[..rest.len() - tail.len()]),
+                ]
+            }
+            _ => vec![w.to_owned()],
+        })
+        .collect();
+    let words: Vec<&str> = glued.iter().map(String::as_str).collect();
     let mut kept: Vec<&str> = Vec::new();
     let mut i = 0;
     while i < words.len() {
@@ -311,6 +326,10 @@ mod tests {
         assert_eq!(c("a {{x}} b={}"), "a {x} b");
         assert_eq!(c("session {} expired after {}s."), "session expired");
         assert_eq!(c("session {} of {} expired"), "session expired");
+        assert_eq!(
+            c("Raft RPC timed out. machine={}, op=append_entries, target={}, timeout={}s"),
+            "Raft RPC timed out. op=append_entries"
+        );
         assert_eq!(c("peer '{}' closed: {:?}"), "peer closed");
         assert_eq!(
             c("write {} to rocksdb, {:?}, retry"),
