@@ -157,9 +157,16 @@ impl Taxonomy {
                         continue;
                     }
                 }
+                // An event chosen by one word alone ("subscri") is not chosen
+                // by the one who does it: "subscriber gone" is no `topic_subscribed`.
+                let weak = e.words.len() == 1;
                 let all = e.words.iter().all(|w| {
-                    w.split('|')
-                        .any(|alt| words.iter().any(|m| m.starts_with(alt)))
+                    w.split('|').any(|alt| {
+                        words.iter().any(|m| {
+                            m.starts_with(alt)
+                                && !(weak && (m.ends_with("er") || m.ends_with("ers")))
+                        })
+                    })
                 });
                 // What failed is done by the event's verb: "failed to close
                 // connection" is no `connection_failed` (accept).

@@ -48,6 +48,7 @@ enum Failure {
     Exceeded,
     Dropped,
     Lost,
+    Unknown,
 }
 
 impl Failure {
@@ -71,6 +72,7 @@ impl Failure {
             Failure::Exceeded => "exceeded",
             Failure::Dropped => "dropped",
             Failure::Lost => "lost",
+            Failure::Unknown => "unknown",
         }
     }
 
@@ -83,7 +85,7 @@ impl Failure {
 
 /// The last words of event names that report a failure: a name ending in one
 /// of these is a failure name.
-pub const FAILURE_SUFFIXES: [&str; 18] = [
+pub const FAILURE_SUFFIXES: [&str; 19] = [
     "failed",
     "error",
     "timeout",
@@ -102,6 +104,7 @@ pub const FAILURE_SUFFIXES: [&str; 18] = [
     "exceeded",
     "dropped",
     "lost",
+    "unknown",
 ];
 
 /// Whether an event name reports a failure (`message_requeue_failed`,
@@ -127,9 +130,10 @@ const STOPWORDS: [&str; 44] = [
 ];
 
 /// Words that end a verb's object: what follows is a complement, not the object.
-const PREPOSITIONS: [&str; 20] = [
+const PREPOSITIONS: [&str; 30] = [
     "to", "of", "for", "in", "on", "at", "by", "from", "with", "into", "after", "before", "via",
-    "because", "due", "while", "when", "during", "and", "or",
+    "because", "due", "while", "when", "during", "and", "or", "within", "without", "than", "over",
+    "under", "through", "per", "beyond", "until", "since",
 ];
 
 /// Verbs that take an adjective (`failed to become ready`): the adjective is what failed.
@@ -256,6 +260,15 @@ impl Phrase {
                 words.push("failed".into());
                 return finish(words);
             }
+        }
+        // `No last will message found`: the words between name the thing.
+        if word(clause.get(i)) == Some("no") && kind == Failure::NotFound {
+            let mut words = object_of(&clause[i + 1..i + len - 1]);
+            if words.is_empty() {
+                return None;
+            }
+            words.push(kind.suffix().into());
+            return finish(words);
         }
         let mut words = before();
         // `Invalid config`, `Unsupported authn type`, `error message`: the words
@@ -474,6 +487,14 @@ fn failure_kind_at(clause: &[Tok], i: usize) -> Option<(Failure, usize)> {
         "unavailable" => (Failure::Unavailable, 1),
         "not" if two("found") || two("exist") || two("exists") => (Failure::NotFound, 2),
         "missing" => (Failure::Missing, 1),
+        "unknown" | "unrecognized" | "unrecognised" => (Failure::Unknown, 1),
+        // `No last will message found`, `no available broker`.
+        "no" if two("available") => (Failure::Unavailable, 2),
+        "no" => {
+            let found = (i + 2..clause.len().min(i + 7))
+                .find(|&k| matches!(word(clause.get(k)), Some("found" | "exists")))?;
+            (Failure::NotFound, found - i + 1)
+        }
         "panic" | "panicked" | "panics" => (Failure::Panicked, 1),
         "corrupt" | "corrupted" | "corruption" => (Failure::Corrupted, 1),
         "mismatch" | "mismatched" => (Failure::Mismatch, 1),
@@ -557,7 +578,7 @@ fn object_of(toks: &[Tok]) -> Vec<String> {
         match t {
             Tok::Value | Tok::Ident(_) => break,
             Tok::Word(w) if PREPOSITIONS.contains(&w.as_str()) => break,
-            Tok::Word(w) if is_content(w) => out.push(w.clone()),
+            Tok::Word(w) if is_content(w) && failure_word(w).is_none() => out.push(w.clone()),
             Tok::Word(_) => {}
         }
         if out.len() == MAX_OBJECT_WORDS {
@@ -652,6 +673,16 @@ mod tests {
             ("Error reading stream {}: {}", "stream_reading_failed"),
             ("Task {} failed: join error: {}", "task_failed"),
             ("flush of shard {} failed", "shard_flush_failed"),
+            (
+                "No last will message found for tenant={}",
+                "last_will_message_not_found",
+            ),
+            ("No available broker for connector {}", "broker_unavailable"),
+            ("Unknown connector type {}", "connector_type_unknown"),
+            (
+                "NATS keep-alive PING batch did not finish within timeout",
+                "keep_alive_ping_batch_finish_failed",
+            ),
             ("connection refused by {}", "connection_refused"),
             ("We can't open the file", "file_open_failed"),
         ] {
