@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::Error;
+use crate::error::Error;
 
 /// The `level` label's values, from most to least severe (the order of
 /// `tracing::Level`). `robustmq-log-lint` names levels with these too.

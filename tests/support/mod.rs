@@ -475,3 +475,12 @@ pub fn resolved(dir: &str, package: &str) -> String {
         ],
     )
 }
+
+/// The value of one sample line of a text exposition, found by its series as
+/// rendered (`name{label="value",...}`, labels in exposition order): the
+/// check looks at a sample, never at a name that the HELP line always prints.
+pub fn sample(text: &str, series: &str) -> Option<u64> {
+    text.lines()
+        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
+        .map(|value| value.parse().expect("an integer sample value"))
+}
