@@ -170,7 +170,7 @@ impl Taxonomy {
                 });
                 // What failed is done by the event's verb: "failed to close
                 // connection" is no `connection_failed` (accept).
-                let verb_fits = verb.map_or(true, |v| {
+                let verb_fits = verb.is_none_or(|v| {
                     e.words
                         .iter()
                         .any(|w| w.split('|').any(|alt| v.starts_with(alt)))
@@ -181,7 +181,7 @@ impl Taxonomy {
                 let score = e.words.len() * 10
                     + usize::from(crate_bonus) * 5
                     + usize::from(level == Some(e.level));
-                if best.map_or(true, |(s, _)| score > s) {
+                if best.is_none_or(|(s, _)| score > s) {
                     best = Some((score, e));
                 }
             }

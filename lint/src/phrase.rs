@@ -358,7 +358,7 @@ fn tokenize(text: &str, clauses: &mut Vec<Vec<Tok>>, aside: &mut usize) {
                 push(clauses, Tok::Value);
             } else if ident
                 && chars.get(i) == Some(&':')
-                && clauses.last().map_or(true, |c| c.is_empty())
+                && clauses.last().is_none_or(|c| c.is_empty())
             {
                 // `{},client_id:{}` labels a value.
                 push(clauses, Tok::Value);
@@ -376,9 +376,9 @@ fn tokenize(text: &str, clauses: &mut Vec<Vec<Tok>>, aside: &mut usize) {
         let next = chars.get(i + 1).copied();
         let boundary = match c {
             ',' | ';' | ':' | '|' | '!' | '?' | '{' | '}' => true,
-            '.' => next.map_or(true, |n| n.is_whitespace()),
+            '.' => next.is_none_or(|n| n.is_whitespace()),
             '-' => {
-                next.map_or(true, |n| n.is_whitespace()) && (i == 0 || chars[i - 1].is_whitespace())
+                next.is_none_or(|n| n.is_whitespace()) && (i == 0 || chars[i - 1].is_whitespace())
             }
             _ => false,
         };
