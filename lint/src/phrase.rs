@@ -264,6 +264,11 @@ impl Phrase {
         // `No last will message found`: the words between name the thing.
         if word(clause.get(i)) == Some("no") && kind == Failure::NotFound {
             let mut words = object_of(&clause[i + 1..i + len - 1]);
+            // `topic no longer exists`: the subject is before.
+            words.retain(|w| w != "longer");
+            if words.is_empty() {
+                words = before();
+            }
             if words.is_empty() {
                 return None;
             }
@@ -576,7 +581,9 @@ fn object_of(toks: &[Tok]) -> Vec<String> {
     let mut out = Vec::new();
     for t in toks {
         match t {
-            Tok::Value | Tok::Ident(_) => break,
+            Tok::Value => break,
+            // `watching metrics_rx`: an identifier can be the object.
+            Tok::Ident(id) => out.push(id.clone()),
             Tok::Word(w) if PREPOSITIONS.contains(&w.as_str()) => break,
             Tok::Word(w) if is_content(w) && failure_word(w).is_none() => out.push(w.clone()),
             Tok::Word(_) => {}
@@ -678,6 +685,14 @@ mod tests {
                 "last_will_message_not_found",
             ),
             ("No available broker for connector {}", "broker_unavailable"),
+            (
+                "{} stopping: topic no longer exists ({})",
+                "topic_not_found",
+            ),
+            (
+                "Error while watching metrics_rx: {}",
+                "metrics_rx_watching_failed",
+            ),
             ("Unknown connector type {}", "connector_type_unknown"),
             (
                 "NATS keep-alive PING batch did not finish within timeout",

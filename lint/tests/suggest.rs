@@ -333,3 +333,43 @@ fn the_error_value_goes_to_error_msg_whatever_its_local_name() {
     let s = suggest_for("mqtt-broker", r#"warn!(?err, "flush failed")"#).unwrap();
     assert_eq!(s.rename, [("err".to_owned(), "error_msg".to_owned())]);
 }
+
+#[derive(serde::Deserialize)]
+struct Cases {
+    case: Vec<Case>,
+}
+
+#[derive(serde::Deserialize)]
+struct Case {
+    #[serde(rename = "crate")]
+    krate: String,
+    call: String,
+    event: String,
+}
+
+/// RobustMQ's own messages (`tests/fixtures/names/robustmq.toml`): each gets
+/// its expected name, a failure name exactly when it reports a failure.
+#[test]
+fn robustmq_messages_get_the_names_they_mean() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/names/robustmq.toml"
+    );
+    let cases: Cases = toml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    assert!(cases.case.len() >= 25);
+    let mut wrong = Vec::new();
+    for c in &cases.case {
+        let s = suggest_for(&c.krate, &c.call).unwrap();
+        if s.event != c.event {
+            wrong.push(format!("{}: {} (want {})", c.call, s.event, c.event));
+        }
+        assert_eq!(
+            s.reports_failure,
+            robustmq_log_lint::is_failure_name(&c.event),
+            "{}",
+            c.call
+        );
+        assert_ne!(s.source, NameSource::CatchAll, "{}", c.call);
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
