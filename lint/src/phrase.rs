@@ -226,15 +226,24 @@ impl Phrase {
 
     /// The first failure word: its clause, its position there, its kind and
     /// how many words it spans.
+    /// A failure with its verb (`failed to disconnect`) wins over an
+    /// earlier one without (`Heartbeat timeout: failed to disconnect ...`):
+    /// it says what went wrong.
     fn first_failure(&self) -> Option<(usize, usize, Failure, usize)> {
+        let mut first = None;
         for (ci, clause) in self.clauses.iter().enumerate() {
             for i in 0..clause.len() {
                 if let Some((kind, len)) = failure_at(clause, i) {
-                    return Some((ci, i, kind, len));
+                    let with_verb = kind.takes_verb()
+                        && verb_and_object(&clause[i + len..], verb_follows(clause, i)).is_some();
+                    if with_verb {
+                        return Some((ci, i, kind, len));
+                    }
+                    first = first.or(Some((ci, i, kind, len)));
                 }
             }
         }
-        None
+        first
     }
 
     /// A name for a failure message: `<object>_<verb>_failed` when a verb
@@ -680,6 +689,10 @@ mod tests {
             ("Error reading stream {}: {}", "stream_reading_failed"),
             ("Task {} failed: join error: {}", "task_failed"),
             ("flush of shard {} failed", "shard_flush_failed"),
+            (
+                "Heartbeat timeout: failed to purge zombie connection",
+                "zombie_connection_purge_failed",
+            ),
             (
                 "No last will message found for tenant={}",
                 "last_will_message_not_found",
