@@ -32,7 +32,7 @@
 //!
 //! # Labels
 //!
-//! - `level`: `error`, `warn`, `info`, `debug`, `trace`.
+//! - `level`: `error`, `warn`, `info`, `debug`, `trace` ([`LEVEL_NAMES`]).
 //! - `service`: the event's `service` field when present and not empty; else
 //!   the service of the longest matching target prefix; else the default service.
 //! - `event`: the value of the `event` field (strings as is, other types as

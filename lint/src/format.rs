@@ -159,7 +159,7 @@ const UNITS: [&str; 14] = [
     "retries", "bytes", "records", "messages",
 ];
 
-/// Removes the words that only framed a value, keeping a [`GAP`] in their
+/// Removes the words that only framed a value, keeping a gap in their
 /// place: brackets around it (`(attempt {}/{})`), its label after a clause
 /// break (`, listening port: {}`, `unique_id={}`), and a measure
 /// (`after {} attempts`).
