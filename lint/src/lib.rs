@@ -31,6 +31,7 @@ mod format;
 mod level;
 mod names;
 mod phrase;
+mod ratchet;
 mod rewrite;
 mod scan;
 mod source;
@@ -41,6 +42,7 @@ pub use files::{crate_of, map_files, rust_files, CrateNames};
 pub use level::Level;
 pub use names::{name_problem, Category, EventDef, Taxonomy, TAXONOMY_TOML};
 pub use phrase::{is_catch_all, is_failure_name, FAILURE_SUFFIXES};
+pub use ratchet::{Baseline, BaselineResult, Ratchet};
 pub use rewrite::{fix_text, NamedCall, NamesFile, Outcome};
 pub use scan::{CallParts, CallSite, EventField, FormatArg};
 pub use source::{

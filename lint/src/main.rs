@@ -12,10 +12,10 @@ use std::time::Instant;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use robustmq_log_lint::{
     calls_in, check_files, fix_text, is_failure_name, map_files, rust_files, string_constants_in,
-    suggest, CheckOptions, CrateNames, EventField, Finding, Level, NameSource, NamedCall,
-    NamesFile, Outcome, Summary, Tally, Taxonomy,
+    suggest, Baseline, BaselineResult, CheckOptions, CrateNames, EventField, Finding, Level,
+    NameSource, NamedCall, NamesFile, Outcome, Ratchet, Summary, Tally, Taxonomy,
 };
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 /// Checks tracing calls against the RobustMQ log standard, suggests event
 /// names for calls without one, and rewrites reviewed calls.
@@ -188,21 +188,6 @@ fn files_under(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
     Ok(files)
 }
 
-#[derive(Serialize, Deserialize, Default)]
-struct Baseline {
-    /// Crate name -> the most unstructured calls it may have.
-    unstructured: BTreeMap<String, usize>,
-}
-
-#[derive(Serialize)]
-struct BaselineResult {
-    #[serde(rename = "crate")]
-    krate: String,
-    unstructured: usize,
-    limit: usize,
-    ok: bool,
-}
-
 #[derive(Serialize)]
 struct Report<'a> {
     summary: &'a Summary,
@@ -214,13 +199,6 @@ struct Report<'a> {
     ratchet: Option<Ratchet>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     baseline: Vec<BaselineResult>,
-}
-
-#[derive(Serialize)]
-struct Ratchet {
-    unstructured: usize,
-    limit: usize,
-    ok: bool,
 }
 
 /// The `--events` module (a file, or a folder of them) as name -> event value.
@@ -272,33 +250,12 @@ fn check(a: &CheckArgs, out: &mut impl Write) -> Result<u8, Failure> {
         &report.by_crate,
         &report.by_level,
     );
-    let ratchet = a.max_unstructured.map(|limit| Ratchet {
-        unstructured: s.unstructured,
-        limit,
-        ok: s.unstructured <= limit,
-    });
-    let mut baseline_results = Vec::new();
-    if let Some(b) = &baseline {
-        let names: std::collections::BTreeSet<&String> =
-            by_crate.keys().chain(b.unstructured.keys()).collect();
-        for k in names {
-            let n = by_crate.get(k).map_or(0, |t| t.unstructured);
-            let limit = b.unstructured.get(k).copied().unwrap_or(0);
-            baseline_results.push(BaselineResult {
-                krate: k.clone(),
-                unstructured: n,
-                limit,
-                ok: n <= limit,
-            });
-        }
-    }
+    let ratchet = a.max_unstructured.map(|limit| Ratchet::of(&report, limit));
+    let baseline_results = baseline
+        .as_ref()
+        .map_or_else(Vec::new, |b| b.evaluate(&report));
     if let Some(p) = &a.write_baseline {
-        let b = Baseline {
-            unstructured: by_crate
-                .iter()
-                .map(|(k, t)| (k.clone(), t.unstructured))
-                .collect(),
-        };
+        let b = Baseline::of(&report);
         let text = format!(
             "# Unstructured tracing calls per crate (robustmq-log-lint check --baseline):\n# lower a number as a crate migrates; a crate not listed may have none.\n{}",
             toml::to_string(&b).map_err(|e| Failure::Usage(e.to_string()))?
