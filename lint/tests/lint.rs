@@ -486,3 +486,13 @@ fn the_library_check_returns_typed_findings() {
         .iter()
         .all(|f| f.kind != FindingKind::DynamicEvent));
 }
+
+#[test]
+fn a_baseline_with_an_unknown_key_is_a_usage_error_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let baseline = dir.path().join("baseline.toml");
+    std::fs::write(&baseline, "[unstructurd]\nmqtt-broker = 3\n").unwrap();
+    let (code, _, err) = lint(&["--baseline", baseline.to_str().unwrap(), FORMS]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("unstructurd"), "{err}");
+}
