@@ -44,7 +44,7 @@ async fn scrape(State(state): State<Arc<RouteState>>, headers: HeaderMap) -> Res
         )
             .into_response();
     };
-    // Rendering is CPU work (about 0.35 ms per 10,000 series): off the
+    // Rendering is CPU work (for 10,000 series see BENCHMARKS.md): off the
     // runtime's threads, so accepting and timing out other clients goes on.
     let instance = state.instance.clone();
     match tokio::task::spawn_blocking(move || crate::exposition::text::render(&instance)).await {
