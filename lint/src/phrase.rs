@@ -609,7 +609,9 @@ fn object_of(toks: &[Tok]) -> Vec<String> {
 fn verb_and_object(after: &[Tok], direct: bool) -> Option<(String, Vec<String>)> {
     let mut k = 0;
     while let Some(w) = word(after.get(k)) {
-        if matches!(w, "to" | "while" | "when" | "in" | "on" | "during" | "not") {
+        // `failed to actively disconnect`: an adverb is not the verb.
+        let adverb = k > 0 && w.len() > 4 && w.ends_with("ly");
+        if matches!(w, "to" | "while" | "when" | "in" | "on" | "during" | "not") || adverb {
             k += 1;
         } else {
             break;
@@ -692,6 +694,10 @@ mod tests {
             (
                 "Heartbeat timeout: failed to purge zombie connection",
                 "zombie_connection_purge_failed",
+            ),
+            (
+                "Heartbeat timeout: failed to actively disconnect connection",
+                "connection_disconnect_failed",
             ),
             (
                 "No last will message found for tenant={}",
