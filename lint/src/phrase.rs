@@ -500,6 +500,7 @@ fn failure_kind_at(clause: &[Tok], i: usize) -> Option<(Failure, usize)> {
         "unreachable" => (Failure::Unreachable, 1),
         "unavailable" => (Failure::Unavailable, 1),
         "not" if two("found") || two("exist") || two("exists") => (Failure::NotFound, 2),
+        "not" if two("supported") => (Failure::Unsupported, 2),
         "missing" => (Failure::Missing, 1),
         "unknown" | "unrecognized" | "unrecognised" => (Failure::Unknown, 1),
         // `No last will message found`, `no available broker`.
@@ -713,6 +714,10 @@ mod tests {
                 "metrics_rx_watching_failed",
             ),
             ("Unknown connector type {}", "connector_type_unknown"),
+            (
+                "Kafka UpdateFeatures is not supported yet; rejecting request",
+                "update_features_unsupported",
+            ),
             (
                 "NATS keep-alive PING batch did not finish within timeout",
                 "keep_alive_ping_batch_finish_failed",
