@@ -273,6 +273,16 @@ fn drop_value_phrases(text: &[char], gap: char) -> String {
             i += 2;
             continue;
         }
+        // `requeue message from {} on close`: a preposition whose object
+        // was the value, before another preposition.
+        const PREPS: [&str; 8] = ["of", "for", "to", "from", "in", "on", "at", "by"];
+        let is_prep = |x: &str| PREPS.contains(&x.to_ascii_lowercase().as_str());
+        if is_gap
+            && kept.last().is_some_and(|p| is_prep(p))
+            && words.get(i + 1).is_some_and(|n| is_prep(n))
+        {
+            kept.pop();
+        }
         // `session {} of {} expired`: a preposition between two values.
         if is_gap && kept.len() >= 2 && kept[kept.len() - 2] == gap_s {
             let p = kept[kept.len() - 1].to_ascii_lowercase();
@@ -326,6 +336,10 @@ mod tests {
         assert_eq!(c("a {{x}} b={}"), "a {x} b");
         assert_eq!(c("session {} expired after {}s."), "session expired");
         assert_eq!(c("session {} of {} expired"), "session expired");
+        assert_eq!(
+            c("failed to requeue message from {} on connection close: {}"),
+            "failed to requeue message on connection close"
+        );
         assert_eq!(
             c("Raft RPC timed out. machine={}, op=append_entries, target={}, timeout={}s"),
             "Raft RPC timed out. op=append_entries"
