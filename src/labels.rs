@@ -4,8 +4,9 @@ use std::fmt;
 
 use crate::error::Error;
 
-/// Level names in the order of `tracing::Level` from most to least severe.
-pub(crate) const LEVEL_NAMES: [&str; 5] = ["error", "warn", "info", "debug", "trace"];
+/// The `level` label's values, from most to least severe (the order of
+/// `tracing::Level`). `robustmq-log-lint` names levels with these too.
+pub const LEVEL_NAMES: [&str; 5] = ["error", "warn", "info", "debug", "trace"];
 
 /// `event` value of an event that has no event field.
 pub const UNSTRUCTURED: &str = "unstructured";

@@ -42,7 +42,7 @@
 //!
 //! # Labels
 //!
-//! - `level`: `error`, `warn`, `info`, `debug`, `trace`.
+//! - `level`: `error`, `warn`, `info`, `debug`, `trace` ([`LEVEL_NAMES`]).
 //! - `service`: the event's `service` field when present and not empty; else
 //!   the service of the longest matching target prefix; else the default service.
 //! - `event`: the value of the `event` field (strings as is, other types as
@@ -119,7 +119,7 @@ pub use http::{
     Auth, AuthConfig, LogMetricsConfig, MetricsServer, RouteOptions, ServerConfig, ServerOptions,
     TlsConfig,
 };
-pub use labels::{OVERFLOW, RESERVED_VALUES, UNSTRUCTURED};
+pub use labels::{LEVEL_NAMES, OVERFLOW, RESERVED_VALUES, UNSTRUCTURED};
 pub use layer::LogMetricsLayer;
 
 /// The layer's defaults and the bounds `build()` checks, and the bounds

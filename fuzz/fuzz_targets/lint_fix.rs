@@ -49,6 +49,7 @@ fuzz_target!(|data: &[u8]| {
                 source: None,
                 note: None,
                 fields: s.fields,
+                rename: s.rename.into_iter().collect(),
                 message: s.message,
             })
         })

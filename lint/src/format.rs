@@ -104,13 +104,7 @@ pub(crate) fn constant_text(pieces: &[Piece]) -> String {
             Piece::Placeholder(_) => out.push(GAP),
         }
     }
-    // Brackets and quotes around a removed value (`connect [{}] login`) say
-    // nothing, nor does a unit glued to it (`after {}s`).
-    for pair in ["[]", "()", "<>", "{}", "''", "\"\"", "``"] {
-        let mut chars = pair.chars();
-        let (open, close) = (chars.next().unwrap_or(' '), chars.next().unwrap_or(' '));
-        out = out.replace(&format!("{open}{GAP}{close}"), &GAP.to_string());
-    }
+    let out = drop_value_phrases(&out.chars().collect::<Vec<_>>(), GAP);
     let mut cleaned = String::new();
     let mut after_gap = false;
     for c in out.chars() {
@@ -124,13 +118,21 @@ pub(crate) fn constant_text(pieces: &[Piece]) -> String {
             cleaned.push(c);
         }
     }
-    // A separator whose neighbour was a value (`rocksdb, {:?}, retry`) stands alone now.
-    let squeezed = cleaned
-        .split_whitespace()
-        .filter(|w| w.chars().any(char::is_alphanumeric))
-        .collect::<Vec<_>>()
-        .join(" ");
-    let mut words: Vec<&str> = squeezed.split(' ').collect();
+    // A separator whose neighbour was a value (`rocksdb, {:?}, retry`) stands
+    // alone now: it joins the word before it, or goes.
+    let mut words: Vec<String> = Vec::new();
+    for w in cleaned.split_whitespace() {
+        if w.chars().any(char::is_alphanumeric) {
+            words.push(w.to_owned());
+        } else if let Some(prev) = words.last_mut() {
+            let sep = w.chars().next().filter(|c| matches!(c, ',' | ';'));
+            if let Some(sep) = sep {
+                if prev.ends_with(char::is_alphanumeric) {
+                    prev.push(sep);
+                }
+            }
+        }
+    }
     // A preposition whose object was the value (`rate limit exceeded for {}`).
     const DANGLING: [&str; 10] = [
         "for", "of", "to", "at", "from", "with", "in", "on", "by", "is",
@@ -149,6 +151,151 @@ pub(crate) fn constant_text(pieces: &[Piece]) -> String {
         .trim_matches(|c: char| c.is_whitespace() || matches!(c, ':' | '=' | ',' | '-' | ';' | '.'))
         .replace(" :", ":")
         .replace(" ,", ",")
+}
+
+/// Units that a value before them measures (`after {} attempts`, `in {} ms`).
+const UNITS: [&str; 14] = [
+    "ms", "s", "sec", "secs", "seconds", "second", "minutes", "attempts", "attempt", "times",
+    "retries", "bytes", "records", "messages",
+];
+
+/// Removes the words that only framed a value, keeping a gap in their
+/// place: brackets around it (`(attempt {}/{})`), its label after a clause
+/// break (`, listening port: {}`, `unique_id={}`), and a measure
+/// (`after {} attempts`).
+fn drop_value_phrases(text: &[char], gap: char) -> String {
+    let s: String = text.iter().collect();
+    // Bracket groups that hold a value say nothing once the value is gone.
+    let mut out = String::new();
+    let mut rest = s.as_str();
+    while let Some(open) = rest.find(['(', '[', '<', '\'', '"', '`']) {
+        let o = rest[open..].chars().next().unwrap_or('(');
+        let close = match o {
+            '(' => ')',
+            '[' => ']',
+            '<' => '>',
+            c => c,
+        };
+        let after = &rest[open + o.len_utf8()..];
+        match after.find(close) {
+            Some(end) if after[..end].contains(gap) && !after[..end].contains(['(', '[', '<']) => {
+                out.push_str(&rest[..open]);
+                out.push(gap);
+                rest = &after[end + close.len_utf8()..];
+            }
+            _ => {
+                out.push_str(&rest[..open + o.len_utf8()]);
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    // Labels: `key=` always, `some words:` when a clause break comes before them.
+    let chars: Vec<char> = out.chars().collect();
+    let mut keep = vec![true; chars.len()];
+    for (g, _) in chars.iter().enumerate().filter(|(_, c)| **c == gap) {
+        let mut k = g;
+        while k > 0 && chars[k - 1] == ' ' {
+            k -= 1;
+        }
+        let Some(&mark) = k.checked_sub(1).and_then(|i| chars.get(i)) else {
+            continue;
+        };
+        if mark != ':' && mark != '=' {
+            continue;
+        }
+        let label_end = k - 1;
+        let mut start = label_end;
+        while start > 0 && !matches!(chars[start - 1], ',' | ';' | '(' | '.' | ':') {
+            start -= 1;
+        }
+        let label: String = chars[start..label_end].iter().collect();
+        let label_words = label.split_whitespace().count();
+        let reports_failure = label.to_ascii_lowercase().contains("err")
+            || label.to_ascii_lowercase().contains("fail");
+        let drop = if mark == '=' {
+            label_words == 1 || (start > 0 && label_words <= 3)
+        } else {
+            start > 0 && label_words <= 4 && !reports_failure
+        };
+        if drop {
+            keep[start..k].iter_mut().for_each(|x| *x = false);
+        }
+    }
+    let out: String = chars
+        .iter()
+        .zip(&keep)
+        .filter(|(_, k)| **k)
+        .map(|(c, _)| *c)
+        .collect();
+    // A measure of a value: `after {} attempts` goes with it.
+    let gap_s = gap.to_string();
+    // `{}s` is a value with its unit glued on.
+    let glued: Vec<String> = out
+        .split(' ')
+        .flat_map(|w| match w.strip_prefix(gap) {
+            Some(rest)
+                if UNITS.contains(&rest.trim_end_matches(|c: char| !c.is_alphanumeric())) =>
+            {
+                let tail = rest.trim_start_matches(char::is_alphanumeric);
+                vec![
+                    gap_s.clone(),
+                    format!("{}{tail}", &rest[..rest.len() - tail.len()]),
+                ]
+            }
+            _ => vec![w.to_owned()],
+        })
+        .collect();
+    let words: Vec<&str> = glued.iter().map(String::as_str).collect();
+    let mut kept: Vec<&str> = Vec::new();
+    let mut i = 0;
+    while i < words.len() {
+        let w = words[i];
+        let is_gap = w == gap.to_string();
+        let unit = words.get(i + 1).map(|u| {
+            u.trim_end_matches(|c: char| !c.is_alphanumeric())
+                .to_ascii_lowercase()
+        });
+        if is_gap && unit.as_deref().is_some_and(|u| UNITS.contains(&u)) {
+            let measured = kept.last().is_some_and(|p| {
+                ["after", "in", "for", "within", "every", "than", "of"]
+                    .contains(&p.to_ascii_lowercase().as_str())
+            });
+            if measured {
+                kept.pop();
+            }
+            let next = words[i + 1];
+            let tail = next.trim_start_matches(char::is_alphanumeric);
+            kept.push(w);
+            if !tail.is_empty() {
+                kept.push(tail);
+            }
+            i += 2;
+            continue;
+        }
+        // `requeue message from {} on close`: a preposition whose object
+        // was the value, before another preposition.
+        const PREPS: [&str; 8] = ["of", "for", "to", "from", "in", "on", "at", "by"];
+        let is_prep = |x: &str| PREPS.contains(&x.to_ascii_lowercase().as_str());
+        if is_gap
+            && kept.last().is_some_and(|p| is_prep(p))
+            && words.get(i + 1).is_some_and(|n| is_prep(n))
+        {
+            kept.pop();
+        }
+        // `session {} of {} expired`: a preposition between two values.
+        if is_gap && kept.len() >= 2 && kept[kept.len() - 2] == gap_s {
+            let p = kept[kept.len() - 1].to_ascii_lowercase();
+            if ["of", "for", "to", "from", "in", "on", "at", "by"].contains(&p.as_str()) {
+                kept.pop();
+                i += 1;
+                continue;
+            }
+        }
+        kept.push(w);
+        i += 1;
+    }
+    kept.join(" ")
 }
 
 #[cfg(test)]
@@ -187,11 +334,38 @@ mod tests {
         assert_eq!(c("connect [{}] login success"), "connect login success");
         assert_eq!(c("{}"), "");
         assert_eq!(c("a {{x}} b={}"), "a {x} b");
-        assert_eq!(c("session {} expired after {}s."), "session expired after");
+        assert_eq!(c("session {} expired after {}s."), "session expired");
+        assert_eq!(c("session {} of {} expired"), "session expired");
+        assert_eq!(
+            c("failed to requeue message from {} on connection close: {}"),
+            "failed to requeue message on connection close"
+        );
+        assert_eq!(
+            c("Raft RPC timed out. machine={}, op=append_entries, target={}, timeout={}s"),
+            "Raft RPC timed out. op=append_entries"
+        );
         assert_eq!(c("peer '{}' closed: {:?}"), "peer closed");
         assert_eq!(
             c("write {} to rocksdb, {:?}, retry"),
             "write to rocksdb, retry"
         );
+        // A value's label, brackets and measure go with it: the rest reads as a sentence.
+        assert_eq!(
+            c("Admin HTTP Server started successfully, listening port: {}, access logging and CORS enabled"),
+            "Admin HTTP Server started successfully, access logging and CORS enabled"
+        );
+        assert_eq!(
+            c("Delay message delivery failed (attempt {}/{}), retrying in {}s: unique_id={}, error={}"),
+            "Delay message delivery failed, retrying"
+        );
+        assert_eq!(
+            c("Delay message delivery failed after {} attempts, dropping: unique_id={}"),
+            "Delay message delivery failed, dropping"
+        );
+        assert_eq!(
+            c("broker stop signal, error message:{}"),
+            "broker stop signal, error message"
+        );
+        assert_eq!(c("Failed to load cache: {}"), "Failed to load cache");
     }
 }

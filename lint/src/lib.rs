@@ -25,20 +25,28 @@
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations, unreachable_pub, rust_2018_idioms)]
 
+mod check;
 mod files;
 mod format;
+mod level;
 mod names;
+mod phrase;
+mod ratchet;
 mod rewrite;
 mod scan;
 mod source;
+mod suggest;
 
+pub use check::{check_files, CheckOptions, CheckReport, Finding, FindingKind, Summary, Tally};
 pub use files::{crate_of, map_files, rust_files, CrateNames};
-pub use names::{name_problem, suggest, Category, EventDef, Suggestion, Taxonomy, TAXONOMY_TOML};
+pub use level::Level;
+pub use names::{name_problem, Category, EventDef, Taxonomy, TAXONOMY_TOML};
+pub use phrase::{is_catch_all, is_failure_name, FAILURE_SUFFIXES};
+pub use ratchet::{Baseline, BaselineResult, Ratchet};
 pub use rewrite::{fix_text, NamedCall, NamesFile, Outcome};
 pub use scan::{CallParts, CallSite, EventField, FormatArg};
 pub use source::{
-    calls_in, string_constants_in, with_parser_stack, Skipped, MAX_NESTING, PARSER_STACK_BYTES,
+    calls_in, string_constants_in, with_parser_stack, SkipKind, Skipped, MAX_NESTING,
+    PARSER_STACK_BYTES,
 };
-
-/// Levels from most to least severe.
-pub const LEVELS: [&str; 5] = ["error", "warn", "info", "debug", "trace"];
+pub use suggest::{is_error_name, suggest, NameSource, Suggestion, ERROR_FIELD};

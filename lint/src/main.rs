@@ -11,10 +11,11 @@ use std::time::Instant;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use robustmq_log_lint::{
-    calls_in, fix_text, map_files, name_problem, rust_files, string_constants_in, suggest,
-    CallSite, CrateNames, EventField, NamedCall, NamesFile, Outcome, Taxonomy, LEVELS,
+    calls_in, check_files, fix_text, is_failure_name, map_files, rust_files, string_constants_in,
+    suggest, Baseline, BaselineResult, CheckOptions, CrateNames, EventField, Finding, Level,
+    NameSource, NamedCall, NamesFile, Outcome, Ratchet, Summary, Tally, Taxonomy,
 };
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 /// Checks tracing calls against the RobustMQ log standard, suggests event
 /// names for calls without one, and rewrites reviewed calls.
@@ -53,8 +54,8 @@ struct CheckArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
-    /// Only calls at this level or more severe.
-    #[arg(long, value_enum)]
+    /// Only calls at this level or more severe (error, warn, info, debug, trace).
+    #[arg(long, value_name = "LEVEL")]
     level: Option<Level>,
     /// Per-crate limits on unstructured calls (TOML `[unstructured]`, crate = N;
     /// a crate not listed may have none): exit 1 when a crate is over its limit.
@@ -114,15 +115,6 @@ struct FixArgs {
 enum Format {
     Text,
     Json,
-}
-
-#[derive(ValueEnum, Clone, Copy, Debug)]
-enum Level {
-    Error,
-    Warn,
-    Info,
-    Debug,
-    Trace,
 }
 
 /// Why a run stopped early.
@@ -196,73 +188,6 @@ fn files_under(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
     Ok(files)
 }
 
-/// One finding, as printed and as JSON.
-#[derive(Debug, Serialize)]
-struct Finding {
-    file: String,
-    line: usize,
-    column: usize,
-    /// `error` .. `trace`; null for a file-level finding or an unknown level.
-    level: Option<&'static str>,
-    #[serde(rename = "crate")]
-    krate: String,
-    kind: &'static str,
-    /// What is wrong.
-    message: String,
-    /// The call's own message (its format string), when it has a literal one.
-    log_message: Option<String>,
-}
-
-#[derive(Default, Clone, Copy, Serialize)]
-struct Tally {
-    calls: usize,
-    structured: usize,
-    unstructured: usize,
-    structured_share: f64,
-}
-
-impl Tally {
-    fn add(&mut self, structured: bool, unstructured: bool) {
-        self.calls += 1;
-        self.structured += usize::from(structured);
-        self.unstructured += usize::from(unstructured);
-        self.structured_share = if self.calls == 0 {
-            100.0
-        } else {
-            (self.structured as f64 * 1000.0 / self.calls as f64).round() / 10.0
-        };
-    }
-}
-
-#[derive(Default, Serialize)]
-struct Summary {
-    files: usize,
-    unparsed_files: usize,
-    calls: usize,
-    structured: usize,
-    unstructured: usize,
-    dynamic_event: usize,
-    bad_event_name: usize,
-    event_two_levels: usize,
-    internal_errors: usize,
-    elapsed_ms: u64,
-}
-
-#[derive(Serialize, Deserialize, Default)]
-struct Baseline {
-    /// Crate name -> the most unstructured calls it may have.
-    unstructured: BTreeMap<String, usize>,
-}
-
-#[derive(Serialize)]
-struct BaselineResult {
-    #[serde(rename = "crate")]
-    krate: String,
-    unstructured: usize,
-    limit: usize,
-    ok: bool,
-}
-
 #[derive(Serialize)]
 struct Report<'a> {
     summary: &'a Summary,
@@ -276,48 +201,33 @@ struct Report<'a> {
     baseline: Vec<BaselineResult>,
 }
 
-#[derive(Serialize)]
-struct Ratchet {
-    unstructured: usize,
-    limit: usize,
-    ok: bool,
-}
-
-fn severity(level: &str) -> usize {
-    LEVELS
-        .iter()
-        .position(|l| *l == level)
-        .unwrap_or(usize::MAX)
+/// The `--events` module (a file, or a folder of them) as name -> event value.
+fn read_registry(p: &Path) -> Result<HashMap<String, String>, Failure> {
+    // A module file, or a folder of them (`events/mod.rs`, `events/storage.rs`).
+    let sources = if p.is_dir() {
+        rust_files(p)
+    } else {
+        vec![p.to_owned()]
+    };
+    let mut constants = HashMap::new();
+    for f in &sources {
+        let text = read_input(f, "events file")?;
+        let found = string_constants_in(&text).map_err(|s| {
+            Failure::Usage(format!(
+                "events file {}:{}:{}: {}",
+                f.display(),
+                s.line,
+                s.column,
+                s.message
+            ))
+        })?;
+        constants.extend(found);
+    }
+    Ok(constants)
 }
 
 fn check(a: &CheckArgs, out: &mut impl Write) -> Result<u8, Failure> {
-    let started = Instant::now();
-    let registry: HashMap<String, String> = match &a.events {
-        None => HashMap::new(),
-        Some(p) => {
-            // A module file, or a folder of them (`events/mod.rs`, `events/storage.rs`).
-            let sources = if p.is_dir() {
-                rust_files(p)
-            } else {
-                vec![p.clone()]
-            };
-            let mut constants = HashMap::new();
-            for f in &sources {
-                let text = read_input(f, "events file")?;
-                let found = string_constants_in(&text).map_err(|s| {
-                    Failure::Usage(format!(
-                        "events file {}:{}:{}: {}",
-                        f.display(),
-                        s.line,
-                        s.column,
-                        s.message
-                    ))
-                })?;
-                constants.extend(found);
-            }
-            constants
-        }
-    };
+    let registry = a.events.as_deref().map(read_registry).transpose()?;
     let baseline: Option<Baseline> = match &a.baseline {
         None => None,
         Some(p) => Some(
@@ -326,202 +236,26 @@ fn check(a: &CheckArgs, out: &mut impl Write) -> Result<u8, Failure> {
         ),
     };
     let files = files_under(&a.paths)?;
-    let event_field = a.event_field.as_str();
-    let results = map_files(&files, |f| {
-        std::fs::read_to_string(f)
-            .map_err(|e| ("unreadable", 1, 1, e.to_string()))
-            .and_then(|t| {
-                calls_in(&t, event_field).map_err(|s| (s.kind, s.line, s.column, s.message))
-            })
-    });
-    let max_severity = a.level.map(|l| l as usize);
-
-    let mut crates = CrateNames::default();
-    let mut findings: Vec<Finding> = Vec::new();
-    let mut s = Summary {
-        files: files.len(),
-        ..Summary::default()
-    };
-    let mut by_crate: BTreeMap<String, Tally> = BTreeMap::new();
-    let mut by_level: BTreeMap<String, Tally> = BTreeMap::new();
-    // event -> level -> the findings' positions, for events logged at two levels.
-    let mut levels_of: BTreeMap<String, BTreeMap<&'static str, Vec<usize>>> = BTreeMap::new();
-    let mut pending: Vec<Finding> = Vec::new();
-    for (file, result) in files.iter().zip(results) {
-        let shown = file.display().to_string();
-        let krate = crates.of(file);
-        let calls: Vec<CallSite> = match result {
-            Err(panic) => {
-                s.internal_errors += 1;
-                findings.push(Finding {
-                    file: shown,
-                    line: 1,
-                    column: 1,
-                    level: None,
-                    krate,
-                    kind: "internal-error",
-                    message: format!("the linter failed on this file: {panic}"),
-                    log_message: None,
-                });
-                continue;
-            }
-            Ok(Err((kind, line, column, message))) => {
-                s.unparsed_files += 1;
-                findings.push(Finding {
-                    file: shown,
-                    line,
-                    column,
-                    level: None,
-                    krate,
-                    kind,
-                    message,
-                    log_message: None,
-                });
-                continue;
-            }
-            Ok(Ok(calls)) => calls,
-        };
-        for call in calls {
-            if let Some(max) = max_severity {
-                if call.level.is_none_or(|l| severity(l) > max) {
-                    continue;
-                }
-            }
-            let finding = |kind: &'static str, message: String| Finding {
-                file: shown.clone(),
-                line: call.line,
-                column: call.column,
-                level: call.level,
-                krate: krate.clone(),
-                kind,
-                message,
-                log_message: call.message.clone(),
-            };
-            let name = match &call.event {
-                EventField::Missing => {
-                    pending.push(finding(
-                        "unstructured",
-                        format!("{}! has no `{event_field}` field", call.macro_name),
-                    ));
-                    None
-                }
-                EventField::Literal(n) => Some(n.clone()),
-                EventField::Path(p) => {
-                    let last = p.rsplit("::").next().unwrap_or(p).trim();
-                    match registry.get(last) {
-                        Some(v) => Some(v.clone()),
-                        None => {
-                            pending.push(finding(
-                                "dynamic-event",
-                                if a.events.is_some() {
-                                    format!("event value `{p}` is not a constant of the --events file")
-                                } else {
-                                    format!("event value `{p}` is not a string literal; declare it in a module given with --events")
-                                },
-                            ));
-                            None
-                        }
-                    }
-                }
-                EventField::Dynamic(e) => {
-                    pending.push(finding(
-                        "dynamic-event",
-                        format!("event value `{e}` is not a constant: it may be unbounded"),
-                    ));
-                    None
-                }
-            };
-            if let Some(n) = &name {
-                if let Some(problem) = name_problem(n) {
-                    pending.push(finding(
-                        "bad-event-name",
-                        format!("event name {n:?} {problem}"),
-                    ));
-                }
-                if let Some(l) = call.level {
-                    pending.push(finding("event-two-levels", String::new()));
-                    levels_of
-                        .entry(n.clone())
-                        .or_default()
-                        .entry(l)
-                        .or_default()
-                        .push(pending.len() - 1);
-                }
-            }
-            let structured = name.is_some();
-            let unstructured = call.event == EventField::Missing;
-            s.calls += 1;
-            s.structured += usize::from(structured);
-            s.unstructured += usize::from(unstructured);
-            by_crate
-                .entry(krate.clone())
-                .or_default()
-                .add(structured, unstructured);
-            by_level
-                .entry(call.level.unwrap_or("unknown").to_owned())
-                .or_default()
-                .add(structured, unstructured);
-        }
-    }
-    // Two-level placeholders become findings only for events at two levels.
-    let mut keep = vec![true; pending.len()];
-    for (name, levels) in &levels_of {
-        let list: Vec<&str> = levels.keys().copied().collect();
-        for idx in levels.values().flatten() {
-            if levels.len() > 1 {
-                pending[*idx].message = format!(
-                    "event {name:?} is logged at {}: pick one level per event",
-                    list.join(" and ")
-                );
-            } else {
-                keep[*idx] = false;
-            }
-        }
-    }
-    findings.extend(
-        pending
-            .into_iter()
-            .zip(keep)
-            .filter_map(|(f, k)| k.then_some(f)),
+    let report = check_files(
+        &files,
+        &CheckOptions {
+            event_field: &a.event_field,
+            registry: registry.as_ref(),
+            min_level: a.level,
+        },
     );
-    findings.sort_by(|x, y| {
-        (&x.file, x.line, x.column, x.kind).cmp(&(&y.file, y.line, y.column, y.kind))
-    });
-    for f in &findings {
-        match f.kind {
-            "dynamic-event" => s.dynamic_event += 1,
-            "bad-event-name" => s.bad_event_name += 1,
-            "event-two-levels" => s.event_two_levels += 1,
-            _ => {}
-        }
-    }
-    let ratchet = a.max_unstructured.map(|limit| Ratchet {
-        unstructured: s.unstructured,
-        limit,
-        ok: s.unstructured <= limit,
-    });
-    let mut baseline_results = Vec::new();
-    if let Some(b) = &baseline {
-        let names: std::collections::BTreeSet<&String> =
-            by_crate.keys().chain(b.unstructured.keys()).collect();
-        for k in names {
-            let n = by_crate.get(k).map_or(0, |t| t.unstructured);
-            let limit = b.unstructured.get(k).copied().unwrap_or(0);
-            baseline_results.push(BaselineResult {
-                krate: k.clone(),
-                unstructured: n,
-                limit,
-                ok: n <= limit,
-            });
-        }
-    }
+    let (s, findings, by_crate, by_level) = (
+        &report.summary,
+        &report.findings,
+        &report.by_crate,
+        &report.by_level,
+    );
+    let ratchet = a.max_unstructured.map(|limit| Ratchet::of(&report, limit));
+    let baseline_results = baseline
+        .as_ref()
+        .map_or_else(Vec::new, |b| b.evaluate(&report));
     if let Some(p) = &a.write_baseline {
-        let b = Baseline {
-            unstructured: by_crate
-                .iter()
-                .map(|(k, t)| (k.clone(), t.unstructured))
-                .collect(),
-        };
+        let b = Baseline::of(&report);
         let text = format!(
             "# Unstructured tracing calls per crate (robustmq-log-lint check --baseline):\n# lower a number as a crate migrates; a crate not listed may have none.\n{}",
             toml::to_string(&b).map_err(|e| Failure::Usage(e.to_string()))?
@@ -529,47 +263,50 @@ fn check(a: &CheckArgs, out: &mut impl Write) -> Result<u8, Failure> {
         std::fs::write(p, text)
             .map_err(|e| Failure::Usage(format!("cannot write {}: {e}", p.display())))?;
     }
-    s.elapsed_ms = started.elapsed().as_millis() as u64;
-    let errors = s.dynamic_event + s.bad_event_name + s.event_two_levels;
-    let failed = errors > 0
+    let failed = report.naming_errors() > 0
         || ratchet.as_ref().is_some_and(|r| !r.ok)
         || baseline_results.iter().any(|b| !b.ok);
 
     if a.format == Format::Json {
-        let report = Report {
-            summary: &s,
+        let json = Report {
+            summary: s,
             findings: (!a.quiet).then_some(findings.as_slice()),
-            by_crate: &by_crate,
-            by_level: &by_level,
+            by_crate,
+            by_level,
             ratchet,
             baseline: baseline_results,
         };
-        serde_json::to_writer(&mut *out, &report).map_err(io::Error::from)?;
+        serde_json::to_writer(&mut *out, &json).map_err(io::Error::from)?;
         writeln!(out)?;
     } else {
         if !a.quiet {
-            for f in &findings {
+            for f in findings {
                 writeln!(
                     out,
                     "{}:{}:{}: {}: {}",
-                    f.file, f.line, f.column, f.kind, f.message
+                    f.file,
+                    f.line,
+                    f.column,
+                    f.kind.as_str(),
+                    f.message
                 )?;
             }
             writeln!(out)?;
         }
-        table(out, "crate", &by_crate)?;
+        table(out, "crate", by_crate)?;
         writeln!(out)?;
-        table(out, "level", &by_level)?;
+        table(out, "level", by_level)?;
         writeln!(out)?;
         writeln!(
             out,
-            "{} files ({} skipped), {} tracing calls, {} unstructured, {} dynamic events, {} naming errors, in {:.2} s",
+            "{} files ({} skipped), {} tracing calls, {} unstructured, {} dynamic events, {} naming errors, {} error values outside error_msg, in {:.2} s",
             s.files,
             s.unparsed_files,
             s.calls,
             s.unstructured,
             s.dynamic_event,
             s.bad_event_name + s.event_two_levels,
+            s.error_values_outside_error_msg,
             s.elapsed_ms as f64 / 1000.0
         )?;
         if let Some(r) = &ratchet {
@@ -669,7 +406,9 @@ fn suggest_cmd(a: &SuggestArgs, out: &mut impl Write) -> Result<u8, Failure> {
         )
     });
     let mut names = NamesFile::default();
-    let (mut from_taxonomy, mut from_message, mut unsure, mut skipped) = (0, 0, 0, 0);
+    let (mut from_taxonomy, mut from_message, mut catch_all, mut unsure, mut skipped) =
+        (0, 0, 0, 0, 0);
+    let (mut failures, mut failure_named, mut success_failure_named) = (0usize, 0usize, 0usize);
     for (file, r) in files.iter().zip(results) {
         let shown = file.display();
         let calls = match r {
@@ -683,21 +422,32 @@ fn suggest_cmd(a: &SuggestArgs, out: &mut impl Write) -> Result<u8, Failure> {
         for (call, s) in calls {
             match s {
                 Ok(s) => {
-                    if s.source == "taxonomy" {
-                        from_taxonomy += 1;
+                    if s.reports_failure {
+                        failures += 1;
+                        failure_named += usize::from(
+                            is_failure_name(&s.event) && s.source != NameSource::CatchAll,
+                        );
                     } else {
-                        from_message += 1;
+                        success_failure_named += usize::from(is_failure_name(&s.event));
+                    }
+                    match s.source {
+                        NameSource::Taxonomy => from_taxonomy += 1,
+                        NameSource::Message => from_message += 1,
+                        NameSource::CatchAll => catch_all += 1,
                     }
                     names.calls.push(NamedCall {
                         file: relative(&a.dir, file),
                         line: call.line,
                         fingerprint: call.fingerprint,
-                        level: call.level.map(str::to_owned),
+                        level: call.level,
                         original: call.message,
                         event: s.event,
-                        source: Some(s.source.to_owned()),
-                        note: None,
+                        source: Some(s.source.as_str().to_owned()),
+                        note: (s.source == NameSource::CatchAll).then(|| {
+                            "review: the message names no verb and object, so this is a catch-all name".to_owned()
+                        }),
                         fields: s.fields,
+                        rename: s.rename.into_iter().collect(),
                         message: s.message,
                     });
                 }
@@ -718,12 +468,12 @@ fn suggest_cmd(a: &SuggestArgs, out: &mut impl Write) -> Result<u8, Failure> {
             levels_of
                 .entry(c.event.clone())
                 .or_default()
-                .insert(l.clone());
+                .insert(l.as_str().to_owned());
         }
     }
     for c in &mut names.calls {
         let mut notes = Vec::new();
-        if let (Some(want), Some(have)) = (taxonomy.level_of(&c.event), &c.level) {
+        if let (Some(want), Some(have)) = (taxonomy.level_of(&c.event), c.level) {
             if want != have {
                 notes.push(format!(
                     "the taxonomy logs {} at {want}: change the level or pick another name",
@@ -739,7 +489,10 @@ fn suggest_cmd(a: &SuggestArgs, out: &mut impl Write) -> Result<u8, Failure> {
             ));
         }
         if !notes.is_empty() {
-            c.note = Some(notes.join("; "));
+            c.note = Some(match c.note.take() {
+                Some(n) => format!("{n}; {}", notes.join("; ")),
+                None => notes.join("; "),
+            });
         }
     }
     let text = toml::to_string(&names).map_err(|e| Failure::Usage(e.to_string()))?;
@@ -747,11 +500,16 @@ fn suggest_cmd(a: &SuggestArgs, out: &mut impl Write) -> Result<u8, Failure> {
         .map_err(|e| Failure::Usage(format!("cannot write {}: {e}", a.out.display())))?;
     writeln!(
         out,
-        "suggest: {} files ({skipped} skipped), {} calls to name: {from_taxonomy} from the taxonomy, {from_message} from their message, {unsure} left out (listed on stderr); wrote {} in {:.2} s",
+        "suggest: {} files ({skipped} skipped), {} calls to name: {from_taxonomy} from the taxonomy, {from_message} from their message, {catch_all} catch-all names to review, {unsure} left out (listed on stderr); wrote {} in {:.2} s",
         files.len(),
-        from_taxonomy + from_message + unsure,
+        from_taxonomy + from_message + catch_all + unsure,
         a.out.display(),
         started.elapsed().as_secs_f64()
+    )?;
+    writeln!(
+        out,
+        "suggest: {failures} calls report a failure, {failure_named} of them with a failure name of their own ({:.1}%); {success_failure_named} other calls with a failure name",
+        if failures == 0 { 100.0 } else { failure_named as f64 * 100.0 / failures as f64 }
     )?;
     Ok(0)
 }

@@ -1,10 +1,8 @@
-//! Event names: the naming rules, the taxonomy, and a proposed name and
-//! fields for an unstructured call.
+//! Event names: the naming rules and the taxonomy.
 
 use serde::Deserialize;
 
-use crate::format::{self, ArgRef, Piece};
-use crate::scan::{snake, CallSite};
+use crate::level::Level;
 
 /// Why `name` breaks the naming rules of docs/log-format.md, if it does.
 pub fn name_problem(name: &str) -> Option<String> {
@@ -70,7 +68,7 @@ pub struct EventDef {
     /// The `event` value.
     pub name: String,
     /// The level it belongs at.
-    pub level: String,
+    pub level: Level,
     /// Word prefixes a message must contain (`a|b`: either).
     pub words: Vec<String>,
 }
@@ -90,21 +88,18 @@ impl Taxonomy {
                 if let Some(p) = name_problem(&e.name) {
                     return Err(format!("event {:?} {p}", e.name));
                 }
-                if !crate::LEVELS.contains(&e.level.as_str()) {
-                    return Err(format!("event {:?}: unknown level {:?}", e.name, e.level));
-                }
             }
         }
         Ok(t)
     }
 
     /// The level the taxonomy gives an event, if it lists it.
-    pub fn level_of(&self, event: &str) -> Option<&str> {
+    pub fn level_of(&self, event: &str) -> Option<Level> {
         self.categories
             .iter()
             .flat_map(|c| &c.events)
             .find(|e| e.name == event)
-            .map(|e| e.level.as_str())
+            .map(|e| e.level)
     }
 
     /// The taxonomy as the Markdown tables of docs/log-format.md.
@@ -127,8 +122,18 @@ impl Taxonomy {
     }
 
     /// The best matching event for a message, preferring the crate's
-    /// categories and the call's level on a tie.
-    fn best(&self, words: &[String], krate: &str, level: Option<&str>) -> Option<&EventDef> {
+    /// categories and the call's level on a tie. Only an event that means
+    /// what the message says is eligible: a failure event for a failure
+    /// message (and its name's words in the message), a success event for
+    /// any other; never a catch-all.
+    pub(crate) fn best(
+        &self,
+        words: &[&str],
+        failure: Option<&str>,
+        verb: Option<&str>,
+        krate: &str,
+        level: Option<Level>,
+    ) -> Option<&EventDef> {
         let mut best: Option<(usize, &EventDef)> = None;
         for c in &self.categories {
             let crate_bonus = c
@@ -136,16 +141,46 @@ impl Taxonomy {
                 .iter()
                 .any(|k| krate == k || krate.starts_with(&format!("{k}-")));
             for e in &c.events {
+                if crate::phrase::is_failure_name(&e.name) != failure.is_some()
+                    || crate::phrase::is_catch_all(&e.name)
+                {
+                    continue;
+                }
+                // A failure of the same kind: `config_invalid` for "invalid
+                // config", not for "failed to serialize config".
+                if let Some(kind) = failure {
+                    let generic = |k: &str| k == "failed" || k == "error";
+                    let its = e.name.rsplit('_').next().unwrap_or("");
+                    let same = its == kind.rsplit('_').next().unwrap_or("")
+                        || (generic(its) && generic(kind));
+                    if !same {
+                        continue;
+                    }
+                }
+                // An event chosen by one word alone ("subscri") is not chosen
+                // by the one who does it: "subscriber gone" is no `topic_subscribed`.
+                let weak = e.words.len() == 1;
                 let all = e.words.iter().all(|w| {
-                    w.split('|')
-                        .any(|alt| words.iter().any(|m| m.starts_with(alt)))
+                    w.split('|').any(|alt| {
+                        words.iter().any(|m| {
+                            m.starts_with(alt)
+                                && !(weak && (m.ends_with("er") || m.ends_with("ers")))
+                        })
+                    })
                 });
-                if !all {
+                // What failed is done by the event's verb: "failed to close
+                // connection" is no `connection_failed` (accept).
+                let verb_fits = verb.is_none_or(|v| {
+                    e.words
+                        .iter()
+                        .any(|w| w.split('|').any(|alt| v.starts_with(alt)))
+                });
+                if !all || (failure.is_some() && !(names_its_object(&e.name, words) && verb_fits)) {
                     continue;
                 }
                 let score = e.words.len() * 10
                     + usize::from(crate_bonus) * 5
-                    + usize::from(level == Some(e.level.as_str()));
+                    + usize::from(level == Some(e.level));
                 if best.is_none_or(|(s, _)| score > s) {
                     best = Some((score, e));
                 }
@@ -155,225 +190,24 @@ impl Taxonomy {
     }
 }
 
-/// A proposed rewrite of one unstructured call.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Suggestion {
-    /// The event name.
-    pub event: String,
-    /// `taxonomy` when the name comes from the taxonomy, `message` when it is
-    /// made from the message's words (review those first).
-    pub source: &'static str,
-    /// New fields in tracing syntax (`?addr`, `connection_id = %conn.id`).
-    pub fields: Vec<String>,
-    /// The constant message, when the call had one.
-    pub message: Option<String>,
+/// Whether every word of a failure event's name but its last stands in the
+/// message: `connection_failed` needs `connection` (or `connect`), so that
+/// "failed to reset connector" is not a connection failure.
+fn names_its_object(event: &str, words: &[&str]) -> bool {
+    let tokens: Vec<&str> = event.split('_').collect();
+    let object = &tokens[..tokens.len().saturating_sub(1)];
+    object.iter().all(|t| words.iter().any(|w| same_stem(w, t)))
 }
 
-const STOPWORDS: [&str; 34] = [
-    "a", "an", "the", "to", "of", "for", "in", "on", "at", "by", "from", "with", "and", "or", "is",
-    "are", "was", "were", "be", "been", "this", "that", "it", "its", "into", "as", "not", "no",
-    "has", "have", "can", "will", "please", "err",
-];
-
-/// Lowercase words of a message's constant text, camelCase split.
-fn words(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut prev_lower = false;
-    for c in text.chars() {
-        if c.is_ascii_alphanumeric() {
-            if c.is_ascii_uppercase() && prev_lower {
-                out.push(std::mem::take(&mut cur));
-            }
-            prev_lower = c.is_ascii_lowercase();
-            cur.push(c.to_ascii_lowercase());
-        } else {
-            if !cur.is_empty() {
-                out.push(std::mem::take(&mut cur));
-            }
-            prev_lower = false;
-        }
-    }
-    if !cur.is_empty() {
-        out.push(cur);
-    }
-    out
-}
-
-/// A name made of the message's first content words, for messages the
-/// taxonomy does not cover.
-fn name_from_words(words: &[String], krate: &str) -> String {
-    let content: Vec<&str> = words
-        .iter()
-        .map(String::as_str)
-        .filter(|w| !STOPWORDS.contains(w) && !w.chars().all(|c| c.is_ascii_digit()))
-        .filter(|w| w.starts_with(|c: char| c.is_ascii_lowercase()))
-        .take(3)
-        .collect();
-    let mut name = content.join("_");
-    if content.len() < 2 {
-        let area: String = krate
-            .split(['-', '_', '/'])
-            .find(|w| !w.is_empty() && w.starts_with(|c: char| c.is_ascii_lowercase()))
-            .unwrap_or("broker")
-            .chars()
-            .filter(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-            .collect();
-        name = if name.is_empty() {
-            format!("{area}_event")
-        } else {
-            format!("{area}_{name}")
-        };
-    }
-    while name.len() > 64 {
-        match name.rfind('_') {
-            Some(i) => name.truncate(i),
-            None => name.truncate(64),
-        }
-    }
-    if name_problem(&name).is_some() {
-        name = "unnamed_event".to_owned();
-    }
-    name
-}
-
-const RESERVED_FIELD_NAMES: [&str; 3] = ["event", "message", "target"];
-
-/// Proposes an event name, fields and a constant message for an unstructured
-/// call, or says why the call cannot be rewritten safely.
-pub fn suggest(
-    call: &CallSite,
-    taxonomy: &Taxonomy,
-    krate: &str,
-    event_field: &str,
-) -> Result<Suggestion, String> {
-    if let Some(why) = call.parts.not_rewritable {
-        return Err(format!("not safe to rewrite: {why}"));
-    }
-    let Some(fmt) = &call.message else {
-        if !call.parts.format_args.is_empty() {
-            return Err("its message is not a string literal".into());
-        }
-        // Fields only, no message: an event field is all it needs.
-        let names: Vec<String> = call
-            .parts
-            .fields
-            .iter()
-            .flat_map(|(n, _)| words(n))
-            .collect();
-        return Ok(Suggestion {
-            event: name_from_words(&names, krate),
-            source: "message",
-            fields: Vec::new(),
-            message: None,
-        });
+/// `connect` and `connection`, `task` and `tasks`, `auth` and
+/// `authentication`; not `read` and `ready`, nor `connection` and `connector`.
+fn same_stem(a: &str, b: &str) -> bool {
+    const INFLECTIONS: [&str; 11] = [
+        "", "s", "es", "d", "ed", "ing", "er", "ers", "ion", "ions", "ation",
+    ];
+    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    let Some(rest) = long.strip_prefix(short) else {
+        return false;
     };
-    let pieces = format::parse(fmt).ok_or("the format string does not parse")?;
-    let mut fields: Vec<String> = Vec::new();
-    let mut used: Vec<String> = call
-        .parts
-        .fields
-        .iter()
-        .map(|(n, _)| n.clone())
-        .chain(RESERVED_FIELD_NAMES.iter().map(|s| s.to_string()))
-        .chain(std::iter::once(event_field.to_owned()))
-        .collect();
-    let mut done: Vec<(usize, bool)> = Vec::new();
-    let mut next = 0usize;
-    let mut captured: Vec<String> = Vec::new();
-    let args = &call.parts.format_args;
-    for p in &pieces {
-        let Piece::Placeholder(ph) = p else { continue };
-        if ph.uses_args {
-            return Err("a width or precision is taken from an argument".into());
-        }
-        let sigil = if ph.debug { '?' } else { '%' };
-        let (key, base, expr, shorthand) = match &ph.arg {
-            ArgRef::Next | ArgRef::Index(_) => {
-                let i = match ph.arg {
-                    ArgRef::Index(i) => i,
-                    _ => {
-                        next += 1;
-                        next - 1
-                    }
-                };
-                let a = args
-                    .get(i)
-                    .ok_or("fewer format arguments than placeholders")?;
-                (
-                    i,
-                    a.hint.clone(),
-                    a.expr.clone(),
-                    a.is_ident && a.name.is_none(),
-                )
-            }
-            ArgRef::Name(n) => match args.iter().position(|a| a.name.as_deref() == Some(n)) {
-                Some(i) => (i, snake(n), args[i].expr.clone(), false),
-                // A captured variable: `{addr}` logs `addr`.
-                None => {
-                    let k = match captured.iter().position(|c| c == n) {
-                        Some(k) => k,
-                        None => {
-                            captured.push(n.clone());
-                            captured.len() - 1
-                        }
-                    };
-                    (usize::MAX - k, snake(n), n.clone(), true)
-                }
-            },
-        };
-        if done.iter().any(|(k, _)| *k == key) {
-            continue; // the same argument twice: one field
-        }
-        done.push((key, ph.debug));
-        let mut name = base.clone();
-        let mut n = 2;
-        while used.contains(&name) || !is_plain_ident(&name) {
-            name = format!("{base}_{n}");
-            n += 1;
-        }
-        used.push(name.clone());
-        fields.push(if shorthand && name == expr {
-            format!("{sigil}{expr}")
-        } else {
-            format!("{name} = {sigil}{expr}")
-        });
-    }
-    if (0..args.len()).any(|i| !done.iter().any(|(k, _)| *k == i)) {
-        return Err("a format argument is not used by the format string".into());
-    }
-    let text = format::constant_text(&pieces);
-    let w = words(&text);
-    let (event, source) = match taxonomy.best(&w, krate, call.level) {
-        Some(e) => (e.name.clone(), "taxonomy"),
-        None => (name_from_words(&w, krate), "message"),
-    };
-    // A message that was only placeholders keeps a readable constant.
-    let message = if text.is_empty() {
-        event.replace('_', " ")
-    } else {
-        text
-    };
-    Ok(Suggestion {
-        event,
-        source,
-        fields,
-        message: Some(message),
-    })
-}
-
-const KEYWORDS: [&str; 51] = [
-    "as", "break", "const", "continue", "crate", "else", "enum", "extern", "false", "fn", "for",
-    "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref", "return",
-    "self", "static", "struct", "super", "trait", "true", "type", "unsafe", "use", "where",
-    "while", "async", "await", "dyn", "abstract", "become", "box", "do", "final", "macro",
-    "override", "priv", "typeof", "unsized", "virtual", "yield", "try", "gen",
-];
-
-/// A field name usable as written: not a keyword, `[a-z_][a-z0-9_]*`.
-fn is_plain_ident(s: &str) -> bool {
-    !KEYWORDS.contains(&s)
-        && s.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
-        && s.chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    INFLECTIONS.contains(&rest) || (short.len() >= 4 && rest.len() >= 4)
 }

@@ -1,8 +1,11 @@
 //! The names file (`suggest` writes it, a reviewer edits it, `fix` applies it)
 //! and the rewrite of one file's listed calls.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
+use crate::level::Level;
 use crate::names::name_problem;
 use crate::scan::{CallSite, EventField};
 use crate::source::calls_in;
@@ -28,7 +31,7 @@ pub struct NamedCall {
     pub fingerprint: String,
     /// The call's level, for the reviewer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub level: Option<String>,
+    pub level: Option<Level>,
     /// The original format string, for the reviewer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub original: Option<String>,
@@ -44,6 +47,10 @@ pub struct NamedCall {
     /// Fields to add, in tracing syntax (`?addr`, `connection_id = %c.id`).
     #[serde(default)]
     pub fields: Vec<String>,
+    /// Fields the call has already, to rename: old name -> new name
+    /// (`{ error = "error_msg" }`). Their values stay as written.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub rename: BTreeMap<String, String>,
     /// The constant message that replaces the format string (shown as written:
     /// braces are escaped by the rewrite).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -154,6 +161,30 @@ pub fn fix_text(
     (Some(out), outcomes)
 }
 
+/// A field as written (`error = %e`, `%e`, `e`) under a new name, its value
+/// unchanged.
+fn renamed_field(written: &str, name: &str, new: &str) -> Result<String, String> {
+    if !new.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+        || !new
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    {
+        return Err(format!(
+            "the new field name {new:?} is not a plain identifier"
+        ));
+    }
+    let shorthand = written.trim_start_matches(['?', '%']);
+    if shorthand == name {
+        return Ok(format!("{new} = {written}"));
+    }
+    match written.split_once('=') {
+        Some((_, value)) => Ok(format!("{new} ={value}")),
+        None => Err(format!(
+            "cannot rename field {name:?} as written: {written}"
+        )),
+    }
+}
+
 /// The new body (between the delimiters) of one call.
 fn rewrite_call(
     text: &str,
@@ -174,7 +205,13 @@ fn rewrite_call(
         .map(|r| text[r.clone()].to_owned())
         .collect();
     args.push(format!("{event_field} = {:?}", entry.event));
-    args.extend(p.fields.iter().map(|(_, r)| text[r.clone()].to_owned()));
+    for (name, r) in &p.fields {
+        let written = text[r.clone()].trim();
+        args.push(match entry.rename.get(name) {
+            None => written.to_owned(),
+            Some(new) => renamed_field(written, name, new)?,
+        });
+    }
     for f in &entry.fields {
         let f = f.trim();
         if f.is_empty() || f.contains(['\n', '\r']) {

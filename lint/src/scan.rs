@@ -6,6 +6,8 @@ use std::ops::Range;
 use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
 use syn::visit::Visit;
 
+use crate::level::Level;
+
 /// One tracing macro call.
 #[derive(Debug, Clone)]
 pub struct CallSite {
@@ -15,8 +17,8 @@ pub struct CallSite {
     pub column: usize,
     /// `error` .. `trace`, or `event`.
     pub macro_name: &'static str,
-    /// `error` .. `trace`, or `None` when an `event!` level is not a plain `Level::X`.
-    pub level: Option<&'static str>,
+    /// The call's level; `None` when an `event!` level is not a plain `Level::X`.
+    pub level: Option<Level>,
     /// What the `event` field holds.
     pub event: EventField,
     /// The message's format string (its value, unescaped), when it is a string literal.
@@ -53,6 +55,10 @@ pub struct CallParts {
     pub leading: Vec<Range<usize>>,
     /// Fields before the message: name and source range.
     pub fields: Vec<(String, Range<usize>)>,
+    /// For each of `fields`, a snake_case name of its value expression
+    /// (`e` for `%e`, `client_id` for `conn.client_id()`); empty for a
+    /// braced field set.
+    pub field_hints: Vec<String>,
     /// The message's format string literal.
     pub format: Option<Range<usize>>,
     /// Format arguments after the message.
@@ -75,8 +81,6 @@ pub struct FormatArg {
     /// True when `expr` is a single identifier, so `?x` / `%x` shorthand fits.
     pub is_ident: bool,
 }
-
-const LEVEL_MACROS: [&str; 5] = ["error", "warn", "info", "debug", "trace"];
 
 /// Every tracing call in `file`, including calls nested in other macros whose
 /// arguments parse as Rust expressions or statements; sorted by position.
@@ -107,7 +111,7 @@ fn tracing_macro(path: &syn::Path) -> Option<&'static str> {
     if last == "event" {
         return Some("event");
     }
-    LEVEL_MACROS.iter().find(|m| *m == last).copied()
+    Level::from_name(last).map(Level::as_str)
 }
 
 /// Splits a token stream at top-level commas.
@@ -138,16 +142,10 @@ fn is_keyword_arg(seg: &[TokenTree]) -> bool {
         && matches!(seg.get(1), Some(TokenTree::Punct(p)) if p.as_char() == ':' && p.spacing() == proc_macro2::Spacing::Alone)
 }
 
-fn level_of_expr(seg: &[TokenTree]) -> Option<&'static str> {
+fn level_of_expr(seg: &[TokenTree]) -> Option<Level> {
     let text: String = seg.iter().map(|t| t.to_string()).collect();
-    match text.rsplit("::").next()?.trim() {
-        "ERROR" => Some("error"),
-        "WARN" => Some("warn"),
-        "INFO" => Some("info"),
-        "DEBUG" => Some("debug"),
-        "TRACE" => Some("trace"),
-        _ => None,
-    }
+    // `Level::WARN` is the constant of the level named `warn`.
+    Level::from_name(&text.rsplit("::").next()?.trim().to_ascii_lowercase())
 }
 
 fn tokens_text(toks: &[TokenTree]) -> String {
@@ -228,12 +226,16 @@ fn event_value(value: &[TokenTree]) -> EventField {
 /// A snake_case name for a format argument, after the expression it logs.
 fn expr_hint(expr: &syn::Expr) -> Option<String> {
     // Conversions name nothing: `e.to_string()` logs `e`.
-    const CONVERSIONS: [&str; 12] = [
+    const CONVERSIONS: [&str; 20] = [
         "to_string",
         "clone",
         "as_str",
         "as_ref",
         "unwrap",
+        "unwrap_or",
+        "unwrap_or_default",
+        "unwrap_or_else",
+        "expect",
         "to_owned",
         "borrow",
         "display",
@@ -241,11 +243,15 @@ fn expr_hint(expr: &syn::Expr) -> Option<String> {
         "to_vec",
         "into",
         "lock",
+        "cloned",
+        "copied",
+        "ok",
+        "read",
     ];
     match expr {
         syn::Expr::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
         syn::Expr::Field(f) => match &f.member {
-            syn::Member::Named(i) => Some(i.to_string()),
+            syn::Member::Named(i) => Some(qualified(&f.base, &i.to_string())),
             syn::Member::Unnamed(_) => expr_hint(&f.base),
         },
         syn::Expr::MethodCall(m) => {
@@ -256,7 +262,8 @@ fn expr_hint(expr: &syn::Expr) -> Option<String> {
             if converts || CONVERSIONS.contains(&method.as_str()) {
                 expr_hint(&m.receiver)
             } else {
-                Some(method.strip_prefix("get_").unwrap_or(&method).to_owned())
+                let name = method.strip_prefix("get_").unwrap_or(&method);
+                Some(qualified(&m.receiver, name))
             }
         }
         syn::Expr::Call(c) => expr_hint(&c.func),
@@ -267,7 +274,52 @@ fn expr_hint(expr: &syn::Expr) -> Option<String> {
         syn::Expr::Index(i) => expr_hint(&i.expr),
         syn::Expr::Cast(c) => expr_hint(&c.expr),
         syn::Expr::Await(a) => expr_hint(&a.base),
+        syn::Expr::Binary(b) => expr_hint(&b.left),
         _ => None,
+    }
+}
+
+/// The name of a field's value (`?e` -> `e`), empty when it names nothing.
+fn value_hint(value: &[TokenTree]) -> String {
+    let v = match value.first() {
+        Some(TokenTree::Punct(p)) if matches!(p.as_char(), '?' | '%') => &value[1..],
+        _ => value,
+    };
+    let ts: TokenStream = v.iter().cloned().collect();
+    syn::parse2::<syn::Expr>(ts)
+        .ok()
+        .and_then(|e| expr_hint(&e))
+        .map(|h| snake(&h))
+        .unwrap_or_default()
+}
+
+/// Field and method names that say what a value is only with their owner:
+/// `segment.name()` is a segment name, `records.len()` a count of records.
+const GENERIC_MEMBERS: [&str; 14] = [
+    "name", "id", "len", "value", "key", "kind", "status", "index", "count", "size", "code",
+    "state", "info", "data",
+];
+
+/// `member`, qualified by its owner's name when it is generic on its own.
+fn qualified(owner: &syn::Expr, member: &str) -> String {
+    if !GENERIC_MEMBERS.contains(&member) {
+        return member.to_owned();
+    }
+    match expr_hint(owner) {
+        // The owner of a generic member that is itself a plain receiver
+        // (`self.id`, `req.name`) names nothing more.
+        Some(o)
+            if !["self", "this", "req", "request", "ctx", "args", "config"]
+                .contains(&o.as_str()) =>
+        {
+            let o = if crate::suggest::is_error_name(&snake(&o)) {
+                "error".to_owned()
+            } else {
+                o
+            };
+            format!("{o}_{member}")
+        }
+        _ => member.to_owned(),
     }
 }
 
@@ -401,7 +453,7 @@ impl Finder<'_> {
             parts.leading.push(take(&segs[i], &mut why));
             i += 1;
         }
-        let mut level = LEVEL_MACROS.iter().find(|m| **m == name).copied();
+        let mut level = Level::from_name(name);
         if name == "event" {
             level = segs.get(i).and_then(|s| level_of_expr(s));
             if let Some(s) = segs.get(i) {
@@ -427,6 +479,7 @@ impl Finder<'_> {
                     }
                     let r = take(seg, &mut why);
                     parts.fields.push(("{..}".to_owned(), r));
+                    parts.field_hints.push(String::new());
                     why.get_or_insert("it has a braced field set `{ .. }`");
                     i += 1;
                     continue;
@@ -439,6 +492,7 @@ impl Finder<'_> {
                     }
                     let r = take(seg, &mut why);
                     parts.fields.push((fname, r));
+                    parts.field_hints.push(value_hint(&value));
                     i += 1;
                 }
                 None => break,

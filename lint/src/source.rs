@@ -18,14 +18,23 @@ pub const PARSER_STACK_BYTES: usize = 256 << 20;
 /// Why a file was skipped.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Skipped {
-    /// `parse-error` or `too-deep`.
-    pub kind: &'static str,
+    /// Why it was skipped.
+    pub kind: SkipKind,
     /// 1-based line of the problem.
     pub line: usize,
     /// 1-based column of the problem.
     pub column: usize,
     /// What went wrong, for a person.
     pub message: String,
+}
+
+/// Why a file was skipped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SkipKind {
+    /// The lexer or the parser rejects it.
+    ParseError,
+    /// Its brackets nest deeper than [`MAX_NESTING`].
+    TooDeep,
 }
 
 /// The tracing calls in one file's source text, or why the file was skipped.
@@ -94,7 +103,7 @@ fn parse_and_scan(text: &str, event_field: &str) -> Result<Vec<CallSite>, Skippe
         .map_err(|e: proc_macro2::LexError| parse_error(e.span().start(), &e))?;
     if let Some((depth, line, column)) = too_deep(&tokens) {
         return Err(Skipped {
-            kind: "too-deep",
+            kind: SkipKind::TooDeep,
             line,
             column,
             message: format!(
@@ -109,7 +118,7 @@ fn parse_and_scan(text: &str, event_field: &str) -> Result<Vec<CallSite>, Skippe
 /// A file the lexer or the parser rejects, at the place it names.
 fn parse_error(at: proc_macro2::LineColumn, e: &dyn std::fmt::Display) -> Skipped {
     Skipped {
-        kind: "parse-error",
+        kind: SkipKind::ParseError,
         line: at.line.max(1),
         column: at.column + 1,
         message: format!("skipped, does not parse: {e}"),
@@ -144,21 +153,21 @@ pub fn string_constants_in(text: &str) -> Result<Vec<(String, String)>, Skipped>
     let result = (|| {
         let text = blank_preamble(text);
         let tokens: TokenStream = text.parse().map_err(|e: proc_macro2::LexError| Skipped {
-            kind: "parse-error",
+            kind: SkipKind::ParseError,
             line: e.span().start().line.max(1),
             column: e.span().start().column + 1,
             message: format!("does not parse: {e}"),
         })?;
         if let Some((depth, line, column)) = too_deep(&tokens) {
             return Err(Skipped {
-                kind: "too-deep",
+                kind: SkipKind::TooDeep,
                 line,
                 column,
                 message: format!("brackets nest deeper than {MAX_NESTING} levels ({depth})"),
             });
         }
         let file: syn::File = syn::parse2(tokens).map_err(|e| Skipped {
-            kind: "parse-error",
+            kind: SkipKind::ParseError,
             line: e.span().start().line.max(1),
             column: e.span().start().column + 1,
             message: format!("does not parse: {e}"),

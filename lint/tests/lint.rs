@@ -417,3 +417,93 @@ fn the_documented_taxonomy_is_the_one_suggest_uses() {
     let (code, out, _) = lint(&["taxonomy"]);
     assert_eq!((code, out), (0, table));
 }
+
+#[test]
+fn an_error_value_outside_error_msg_is_found_and_counted_but_does_not_fail() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("errors.rs"),
+        concat!(
+            "fn f(e: std::io::Error, join_err: String) {\n",
+            "    tracing::warn!(event = \"disk_write_failed\", err = %e, \"disk write failed\");\n",
+            "    tracing::warn!(event = \"task_join_failed\", error_msg = %join_err, \"task join failed\");\n",
+            "    tracing::warn!(event = \"task_join_failed\", reason = ?join_err, \"task join failed\");\n",
+            "    tracing::error!(\"write failed: {}\", e);\n",
+            "}\n",
+        ),
+    )
+    .unwrap();
+    let (code, v) = json(&[dir.path().to_str().unwrap()]);
+    assert_eq!(code, 0, "{v}");
+    let found: Vec<(u64, String)> = findings(&v)
+        .into_iter()
+        .filter(|(_, k, _)| k == "error-field-name")
+        .map(|(l, _, m)| (l, m))
+        .collect();
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert_eq!(found[0].0, 2);
+    assert!(found[0].1.contains("`e` is logged as `err`"), "{found:?}");
+    assert!(
+        found[1].1.contains("`join_err` is logged as `reason`"),
+        "{found:?}"
+    );
+    // The two misnamed fields and the error formatted into the unstructured message.
+    assert_eq!(v["summary"]["error_values_outside_error_msg"], 3, "{v}");
+}
+
+#[test]
+fn the_library_check_returns_typed_findings() {
+    use robustmq_log_lint::{check_files, CheckOptions, FindingKind, Level};
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a.rs");
+    std::fs::write(
+        &file,
+        "fn f(x: u8) {\n    tracing::info!(event = \"node_joined\", \"a\");\n    tracing::warn!(event = \"node_joined\", \"b\");\n    tracing::debug!(event = %x, \"c\");\n    tracing::info!(\"d\");\n}\n",
+    )
+    .unwrap();
+    let opts = CheckOptions {
+        event_field: "event",
+        registry: None,
+        min_level: None,
+    };
+    let r = check_files(std::slice::from_ref(&file), &opts);
+    let kinds: Vec<(usize, FindingKind, Option<Level>)> = r
+        .findings
+        .iter()
+        .map(|f| (f.line, f.kind, f.level))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            (2, FindingKind::EventTwoLevels, Some(Level::Info)),
+            (3, FindingKind::EventTwoLevels, Some(Level::Warn)),
+            (4, FindingKind::DynamicEvent, Some(Level::Debug)),
+            (5, FindingKind::Unstructured, Some(Level::Info)),
+        ]
+    );
+    assert_eq!(r.naming_errors(), 3);
+    assert_eq!((r.summary.calls, r.summary.structured), (4, 2));
+    // `--level info` leaves the debug call out.
+    let r = check_files(
+        &[file],
+        &CheckOptions {
+            min_level: Some(Level::Info),
+            ..opts
+        },
+    );
+    assert_eq!(r.summary.calls, 3);
+    assert!(r
+        .findings
+        .iter()
+        .all(|f| f.kind != FindingKind::DynamicEvent));
+}
+
+#[test]
+fn a_baseline_with_an_unknown_key_is_a_usage_error_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let baseline = dir.path().join("baseline.toml");
+    std::fs::write(&baseline, "[unstructurd]\nmqtt-broker = 3\n").unwrap();
+    let (code, _, err) = lint(&["--baseline", baseline.to_str().unwrap(), FORMS]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("unstructurd"), "{err}");
+}

@@ -139,12 +139,12 @@ fn suggest_then_fix_keeps_every_logged_value_and_adds_an_event() {
     let before = run_fixture(&dir);
     let lib = dir.join("src/lib.rs");
 
-    // check before: 11 unstructured calls, the 12th already structured.
+    // check before: 12 unstructured calls, the 13th already structured.
     let (code, out, _) = lint(&["--format", "json", "-q", dir.to_str().unwrap()]);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(code, 0, "{out}");
-    assert_eq!(v["summary"]["calls"], 12, "{out}");
-    assert_eq!(v["summary"]["unstructured"], 11, "{out}");
+    assert_eq!(v["summary"]["calls"], 13, "{out}");
+    assert_eq!(v["summary"]["unstructured"], 12, "{out}");
 
     let names_path = tmp.path().join("names.toml");
     let (code, out, err) = lint(&[
@@ -161,7 +161,7 @@ fn suggest_then_fix_keeps_every_logged_value_and_adds_an_event() {
     );
     let names_text = std::fs::read_to_string(&names_path).unwrap();
     let names: NamesFile = toml::from_str(&names_text).unwrap();
-    assert_eq!(names.calls.len(), 10, "{names_text}");
+    assert_eq!(names.calls.len(), 11, "{names_text}");
     // The example, and names from the taxonomy for RobustMQ's subsystems.
     let first = names.calls.iter().find(|c| c.file == "src/lib.rs").unwrap();
     assert_eq!(
@@ -180,7 +180,7 @@ fn suggest_then_fix_keeps_every_logged_value_and_adds_an_event() {
         "segment_sealed",
         "raft_append_failed",
         "task_started",
-        "storage_write_failed",
+        "shard_write_failed",
         "subscription_cancelled",
     ] {
         assert!(events.contains(&expected), "{expected} in {events:?}");
@@ -199,6 +199,35 @@ fn suggest_then_fix_keeps_every_logged_value_and_adds_an_event() {
         ]
     );
 
+    // The error value goes to `error_msg` whatever its local name, in the
+    // formatting the message gave it (Display or Debug).
+    let fields_of = |event: &str| {
+        names
+            .calls
+            .iter()
+            .find(|c| c.event == event)
+            .map(|c| c.fields.clone())
+            .unwrap_or_else(|| panic!("{event} in {names_text}"))
+    };
+    assert_eq!(fields_of("connection_failed"), ["error_msg = ?e"]);
+    let flush = names
+        .calls
+        .iter()
+        .find(|c| c.event == "shard_flush_failed")
+        .unwrap_or_else(|| panic!("{names_text}"));
+    assert_eq!(
+        flush.rename.get("error").map(String::as_str),
+        Some("error_msg")
+    );
+    assert_eq!(
+        fields_of("raft_append_failed"),
+        ["value = %3", "error_msg = %e"]
+    );
+    // A failure message gets a failure name from its verb and object.
+    assert_eq!(
+        fields_of("shard_write_failed"),
+        ["%shard", "error_kind = ?e.kind()", "value = %100"]
+    );
     // A warn call named after an info event is pointed out to the reviewer.
     assert!(
         session
@@ -231,7 +260,7 @@ fn suggest_then_fix_keeps_every_logged_value_and_adds_an_event() {
     ]);
     // The call that gained a comment is listed, not touched.
     assert_eq!(code, 1, "{out}{err}");
-    assert!(out.contains("rewrote 9 calls in 1 files"), "{out}");
+    assert!(out.contains("rewrote 10 calls in 1 files"), "{out}");
     assert!(
         out.contains("1 not rewritten")
             && out.contains("(task_started): not safe to rewrite: it has a comment"),
@@ -268,7 +297,7 @@ fn suggest_then_fix_keeps_every_logged_value_and_adds_an_event() {
     ]);
     assert_eq!(code, 1, "still lists the call it cannot rewrite: {out}");
     assert!(
-        out.contains("rewrote 0 calls") && out.contains("9 already"),
+        out.contains("rewrote 0 calls") && out.contains("10 already"),
         "{out}"
     );
     assert_eq!(std::fs::read_to_string(&lib).unwrap(), fixed);
@@ -278,11 +307,11 @@ fn suggest_then_fix_keeps_every_logged_value_and_adds_an_event() {
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(code, 0, "{out}");
     assert_eq!(v["summary"]["unstructured"], 2, "{out}");
-    assert_eq!(v["summary"]["structured"], 10, "{out}");
+    assert_eq!(v["summary"]["structured"], 11, "{out}");
 
     // The rewritten crate compiles and logs the same values.
     let after = run_fixture(&dir);
-    assert_eq!(before.len(), 12, "{before:#?}");
+    assert_eq!(before.len(), 13, "{before:#?}");
     assert_eq!(before.len(), after.len());
     let entries: Vec<_> = names.calls.iter().collect();
     let mut rewritten = 0;
@@ -315,14 +344,44 @@ fn suggest_then_fix_keeps_every_logged_value_and_adds_an_event() {
                     original_message,
                     "the new fields hold the values the old message showed: {a:?}"
                 );
-                // Fields the call had before keep their values.
+                // Fields the call had before keep their values, under
+                // their new name where the entry renames them.
                 for (n, v) in &b.fields {
                     if n != "message" {
-                        assert_eq!(a.get(n), Some(v.as_str()), "{n} in {a:?}");
+                        let now = e.rename.get(n).unwrap_or(n);
+                        assert_eq!(a.get(now), Some(v.as_str()), "{n} as {now} in {a:?}");
                     }
                 }
             }
         }
     }
-    assert_eq!(rewritten, 9);
+    assert_eq!(rewritten, 10);
+    // No error value is logged under its local name any more.
+    for a in &after {
+        assert!(
+            a.get("e").is_none() && a.get("err").is_none(),
+            "the error is in error_msg: {a:?}"
+        );
+    }
+    assert_eq!(
+        after
+            .iter()
+            .filter(|a| a.get("error_msg").is_some())
+            .count(),
+        3,
+        "{after:#?}"
+    );
+    // The call that logged its error as `error` logs the same value as `error_msg`.
+    let flush = |events: &[Captured]| {
+        events
+            .iter()
+            .find(|c| {
+                c.get("message")
+                    .is_some_and(|m| m.starts_with("flush of shard"))
+            })
+            .cloned()
+            .unwrap()
+    };
+    assert!(flush(&before).get("error").is_some());
+    assert_eq!(flush(&before).get("error"), flush(&after).get("error_msg"));
 }

@@ -2,7 +2,7 @@
 //! subsystem, fields named after their expressions with their formatting, and
 //! the calls it must refuse.
 
-use robustmq_log_lint::{calls_in, suggest, Suggestion, Taxonomy};
+use robustmq_log_lint::{calls_in, suggest, NameSource, Suggestion, Taxonomy};
 
 fn suggest_for(krate: &str, call: &str) -> Result<Suggestion, String> {
     let src = format!("fn f() {{ {call}; }}");
@@ -46,7 +46,7 @@ fn names_come_from_the_taxonomy_for_every_subsystem() {
         ),
         (
             "storage-engine",
-            r#"error!("segment {} write failed: {}", s, e)"#,
+            r#"error!("storage write failed for segment {}: {}", s, e)"#,
             "storage_write_failed",
         ),
         (
@@ -98,14 +98,17 @@ fn names_come_from_the_taxonomy_for_every_subsystem() {
     for (krate, call, want) in cases {
         let s = suggest_for(krate, call).unwrap();
         assert_eq!(s.event, want, "{krate}: {call}");
-        assert_eq!(s.source, "taxonomy", "{call}");
+        assert_eq!(s.source, NameSource::Taxonomy, "{call}");
     }
 }
 
 #[test]
 fn a_message_the_taxonomy_does_not_cover_gets_a_name_from_its_words() {
     let s = suggest_for("broker-core", r#"debug!("Cache warmed in {} ms", t)"#).unwrap();
-    assert_eq!((s.event.as_str(), s.source), ("cache_warmed_ms", "message"));
+    assert_eq!(
+        (s.event.as_str(), s.source),
+        ("cache_warmed", NameSource::Message)
+    );
     let s = suggest_for("broker-core", r#"debug!("{}", t)"#).unwrap();
     assert_eq!(
         s.event, "broker_event",
@@ -125,9 +128,9 @@ fn fields_keep_their_formatting_and_are_named_after_the_expression() {
         s.fields,
         [
             "client_id = %self.client_id()",
-            "id = ?&conn.id",
+            "conn_id = ?&conn.id",
             "%secs",
-            "err = ?e.to_string()"
+            "error_msg = ?e.to_string()"
         ]
     );
     // A name already taken by a field, or reserved by tracing, gets a suffix.
@@ -151,4 +154,222 @@ fn calls_that_cannot_be_rewritten_safely_are_refused() {
         let err = suggest_for("x", call).unwrap_err();
         assert!(err.contains(why), "{call}: {err}");
     }
+}
+
+/// The issue's cases from RobustMQ: a failure message gets a failure name
+/// from its verb and object, never the success event its words also match.
+#[test]
+fn a_failure_message_gets_a_failure_name_from_its_verb_and_object() {
+    let cases = [
+        (
+            "mqtt-broker",
+            r#"error!("MQTT broker failed to start: {}", e)"#,
+            "broker_start_failed",
+        ),
+        (
+            "meta-service",
+            r#"error!("Meta service failed to start: {}", e)"#,
+            "meta_service_start_failed",
+        ),
+        (
+            "broker-server",
+            r#"error!("GRPC server failed to become ready on port {}, exiting", port)"#,
+            "grpc_server_ready_failed",
+        ),
+        (
+            "meta-service",
+            r#"warn!("Failed to re-register node {}: {}", id, e)"#,
+            "node_reregister_failed",
+        ),
+        (
+            "amqp-broker",
+            r#"warn!("AMQP Queue.Declare failed for queue={}", q)"#,
+            "queue_declare_failed",
+        ),
+        (
+            "amqp-broker",
+            r#"warn!("AMQP: failed to requeue message from {}: {}", q, e)"#,
+            "message_requeue_failed",
+        ),
+        (
+            "connector",
+            r#"warn!("Failed to reset connector {} to Idle: {:?}", n, e)"#,
+            "connector_reset_failed",
+        ),
+        (
+            "meta-service",
+            r#"warn!("Raft RPC timed out. machine={}, target={}", m, t)"#,
+            "raft_rpc_timeout",
+        ),
+        (
+            "storage-engine",
+            r#"warn!("Shard '{}' not found in cache", s)"#,
+            "shard_not_found",
+        ),
+        (
+            "storage-engine",
+            r#"error!("remove shard dir {}: {}", d, e)"#,
+            "remove_shard_dir_failed",
+        ),
+        (
+            "admin-server",
+            r#"warn!("CLIENT_ERROR: {} {}ms", m, d)"#,
+            "client_error",
+        ),
+    ];
+    for (krate, call, want) in cases {
+        let s = suggest_for(krate, call).unwrap();
+        assert_eq!(s.event, want, "{krate}: {call}");
+        assert!(s.reports_failure, "{call}");
+        assert_eq!(s.source, NameSource::Message, "{call}");
+    }
+    // A taxonomy failure event where it means the same thing.
+    let s = suggest_for(
+        "mqtt-broker",
+        r#"error!("TCP accept failed to create connection with error message :{:?}", e)"#,
+    )
+    .unwrap();
+    assert_eq!(
+        (s.event.as_str(), s.source),
+        ("connection_failed", NameSource::Taxonomy)
+    );
+}
+
+#[test]
+fn a_success_message_never_gets_a_failure_name() {
+    for (krate, call) in [
+        (
+            "admin-server",
+            r#"info!("Admin HTTP Server started successfully, listening port: {}", p)"#,
+        ),
+        (
+            "meta-service",
+            r#"info!("Node {} has been successfully registered", id)"#,
+        ),
+        ("amqp-broker", r#"info!("declare queue {}", q)"#),
+        (
+            "meta-service",
+            r#"warn!("Raft server handler is slow. machine={}, op=install_snapshot", m)"#,
+        ),
+    ] {
+        let s = suggest_for(krate, call).unwrap();
+        assert!(!s.reports_failure, "{call}");
+        assert!(
+            !robustmq_log_lint::is_failure_name(&s.event),
+            "{call}: {}",
+            s.event
+        );
+    }
+    // Words in an aside or an identifier do not pick a taxonomy event.
+    let s = suggest_for(
+        "delay-message",
+        r#"warn!("Delay task skipped (broker shutting down): task_id={}", id)"#,
+    )
+    .unwrap();
+    assert_eq!(s.event, "delay_task_skipped");
+}
+
+#[test]
+fn catch_all_names_only_for_messages_without_verb_and_object() {
+    let s = suggest_for("mqtt-broker", r#"error!("{}", e)"#).unwrap();
+    assert_eq!(
+        (s.event.as_str(), s.source),
+        ("operation_failed", NameSource::CatchAll)
+    );
+    assert_eq!(s.fields, ["error_msg = %e"]);
+    let s = suggest_for("storage-engine", r#"debug!("{}", x)"#).unwrap();
+    assert_eq!(
+        (s.event.as_str(), s.source),
+        ("storage_event", NameSource::CatchAll)
+    );
+    let s = suggest_for("mqtt-broker", r#"error!("failed to send batch: {}", e)"#).unwrap();
+    assert_eq!(
+        (s.event.as_str(), s.source),
+        ("batch_send_failed", NameSource::Message)
+    );
+}
+
+#[test]
+fn the_error_value_goes_to_error_msg_whatever_its_local_name() {
+    for (call, want) in [
+        (r#"warn!("send failed: {}", err)"#, vec!["error_msg = %err"]),
+        (r#"warn!("send failed: {:?}", e)"#, vec!["error_msg = ?e"]),
+        (r#"warn!("send failed: {e}")"#, vec!["error_msg = %e"]),
+        (
+            r#"warn!("join failed: {}", join_err.to_string())"#,
+            vec!["error_msg = %join_err.to_string()"],
+        ),
+        // Named by the text before it: `error={}`, `error message: {}`.
+        (
+            r#"warn!("task {} failed, error={}", id, message)"#,
+            vec!["%id", "error_msg = %message"],
+        ),
+        // A count of errors is no error.
+        (
+            r#"info!("batch sent: success={}, errors={}", ok, failures)"#,
+            vec!["%ok", "%failures"],
+        ),
+        // Two error values: the first is `error_msg`, the other keeps its name.
+        (
+            r#"warn!("a: {}, b: {}", e, err)"#,
+            vec!["error_msg = %e", "%err"],
+        ),
+        // A call that already has `error_msg`.
+        (r#"warn!(error_msg = %x, "send failed: {}", e)"#, vec!["%e"]),
+    ] {
+        let s = suggest_for("mqtt-broker", call).unwrap();
+        assert_eq!(s.fields, want, "{call}");
+    }
+    // A value named like an error wins over the text before another placeholder.
+    let s = suggest_for(
+        "nats-broker",
+        r#"warn!("NATS queue send error [{}]: {}", queue_key, e)"#,
+    )
+    .unwrap();
+    assert_eq!(s.fields, ["%queue_key", "error_msg = %e"]);
+    // A field the call already has is renamed, not duplicated.
+    let s = suggest_for("mqtt-broker", r#"warn!(error = %e, "flush failed")"#).unwrap();
+    assert_eq!(s.rename, [("error".to_owned(), "error_msg".to_owned())]);
+    let s = suggest_for("mqtt-broker", r#"warn!(?err, "flush failed")"#).unwrap();
+    assert_eq!(s.rename, [("err".to_owned(), "error_msg".to_owned())]);
+}
+
+#[derive(serde::Deserialize)]
+struct Cases {
+    case: Vec<Case>,
+}
+
+#[derive(serde::Deserialize)]
+struct Case {
+    #[serde(rename = "crate")]
+    krate: String,
+    call: String,
+    event: String,
+}
+
+/// RobustMQ's own messages (`tests/fixtures/names/robustmq.toml`): each gets
+/// its expected name, a failure name exactly when it reports a failure.
+#[test]
+fn robustmq_messages_get_the_names_they_mean() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/names/robustmq.toml"
+    );
+    let cases: Cases = toml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    assert!(cases.case.len() >= 25);
+    let mut wrong = Vec::new();
+    for c in &cases.case {
+        let s = suggest_for(&c.krate, &c.call).unwrap();
+        if s.event != c.event {
+            wrong.push(format!("{}: {} (want {})", c.call, s.event, c.event));
+        }
+        assert_eq!(
+            s.reports_failure,
+            robustmq_log_lint::is_failure_name(&c.event),
+            "{}",
+            c.call
+        );
+        assert_ne!(s.source, NameSource::CatchAll, "{}", c.call);
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
 }
