@@ -59,13 +59,14 @@ local ds = { type: 'prometheus', uid: '${datasource}' };
     options: [],
   },
 
-  queryVariable(name, label, query, all=true):: {
+  queryVariable(name, label, query, all=true, hide=false):: {
     name: name,
     label: label,
     type: 'query',
     datasource: ds,
     query: { query: query, refId: 'PrometheusVariableQueryEditor-VariableQuery', qryType: 1 },
-    hide: 0,
+    // 2 hides the variable (a single-cluster setup has nothing to choose).
+    hide: if hide then 2 else 0,
     multi: all,
     includeAll: all,
     refresh: 2,
