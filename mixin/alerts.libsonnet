@@ -53,11 +53,10 @@ local lib = import 'lib.libsonnet';
       if severity == 'critical'
       then 'A RobustMQ service burns its error budget fast enough to exhaust it within days.'
       else 'A RobustMQ service burns its error budget faster than it lasts.',
-      '{{ $labels.service }}%s logs {{ $value | humanizePercentage }} of its operational events (%s) at error level over the long window (%s): more than %s of the %s error budget.' % [
+      '{{ $labels.service }}%s logs {{ $value | humanizePercentage }} of its operational events (%s) at error level over the long window of a pair (%s the %s error budget, both windows).' % [
         inCluster,
         std.join('|', c.operationalLevels),
-        std.join(' or ', ['%s at %gx' % [p.long, p.factor] for p in pairs]),
-        std.join(' or ', ['%gx' % p.factor for p in pairs]),
+        std.join(' or ', ['%s/%s above %gx' % [p.long, p.short, p.factor] for p in pairs]),
         percent(c.errorBudget),
       ],
     ),
@@ -90,18 +89,18 @@ local lib = import 'lib.libsonnet';
       alert: 'RobustMQNewErrorEvent',
       comment:: 'An error event name that no broker of the cluster logged in the previous day: in a long-running process too (the history keeps events logged, not series that exist). One alert per (cluster, service, event). Silent on a first deploy and after Prometheus lost its data: the `and on` clause needs the service\'s log metrics a full history ago.',
       expr: |||
-        cluster_service_event:robustmq_log_errors:rate%(w)s > 0
+        cluster_service_event:robustmq_log_errors:rate%(w)s * %(s)d > 0
         unless on (%(fleet)s, event)
           max_over_time(cluster_service_event:robustmq_log_errors:max_rate%(w)s_%(h)s[%(nw)s] offset %(nw)s)
         and on (%(fleet)s)
           max_over_time(cluster_service:robustmq_log_events:present_history_ago[%(nw)s] offset %(nw)s)
-      ||| % { fleet: fleet, w: w, h: c.newEventHistory, nw: c.newEventWindow },
+      ||| % { fleet: fleet, w: w, s: lib.seconds(w), h: c.newEventHistory, nw: c.newEventWindow },
       'for': c.alertFor.newErrorEvent,
       labels: { severity: 'info' },
       annotations: annotations(
         'RobustMQNewErrorEvent',
         'A RobustMQ service logs an error event that no broker logged in the day before.',
-        '{{ $labels.service }}%s logs error event "{{ $labels.event }}" at {{ $value | humanize }}/s across its brokers; no broker of the cluster logged it in the %s before.' % [inCluster, c.newEventHistory],
+        '{{ $labels.service }}%s logged error event "{{ $labels.event }}" {{ $value | humanize }} times in the last %s across its brokers; no broker of the cluster logged it in the %s before.' % [inCluster, w, c.newEventHistory],
       ),
     },
     {
@@ -113,7 +112,7 @@ local lib = import 'lib.libsonnet';
       annotations: annotations(
         'RobustMQStorageErrors',
         'A RobustMQ service keeps logging storage errors: acknowledged messages are at risk.',
-        '{{ $labels.service }}%s logs {{ $value | humanize }} storage errors per second across its brokers over %s (threshold %g/s).' % [inCluster, w, c.storageErrorRate],
+        '{{ $labels.service }}%s logs {{ printf "%%.2f" $value }} storage errors per second across its brokers over %s (threshold %g/s).' % [inCluster, w, c.storageErrorRate],
       ),
     },
     {
@@ -129,7 +128,7 @@ local lib = import 'lib.libsonnet';
       annotations: annotations(
         'RobustMQLogLabelOverflow',
         'RobustMQ log metrics fold new label values into "overflow".',
-        '{{ $labels.service }}%s counts {{ $value | humanize }} events per second as overflow: a call site puts unbounded values in the event or service field, or a cap (robustmq_log_label_limit) is too low.' % inCluster,
+        '{{ $labels.service }}%s counts {{ printf "%%.2f" $value }} events per second as overflow: a call site puts unbounded values in the event or service field, or a cap (robustmq_log_label_limit) is too low.' % inCluster,
       ),
     },
     {
@@ -197,7 +196,7 @@ local lib = import 'lib.libsonnet';
       annotations: annotations(
         'RobustMQLogAppenderDroppingLines',
         'A RobustMQ log appender drops log lines.',
-        'Appender {{ $labels.appender }} of {{ $labels.service }}%s drops {{ $value | humanize }} lines per second across its brokers: its non-blocking buffer is full, and those lines are lost.' % inCluster,
+        'Appender {{ $labels.appender }} of {{ $labels.service }}%s drops {{ printf "%%.2f" $value }} lines per second across its brokers: its non-blocking buffer is full, and those lines are lost.' % inCluster,
       ),
     },
   ],
