@@ -67,7 +67,7 @@ local lib = import 'lib.libsonnet';
     burn('warning', c.alertFor.errorBudgetBurnWarning),
     {
       alert: 'RobustMQBrokerHighErrorRate',
-      comment:: 'One broker well above its service\'s fleet (an outlier); a whole fleet at a high ratio is RobustMQErrorBudgetBurn, not one of these per broker.',
+      comment:: "One broker well above its service's fleet (an outlier); a whole fleet at a high ratio is RobustMQErrorBudgetBurn, not one of these per broker.",
       expr: |||
         service_instance:robustmq_log_errors:ratio_rate%(w)s > %(ratio)g
         and
@@ -82,12 +82,12 @@ local lib = import 'lib.libsonnet';
       annotations: annotations(
         'RobustMQBrokerHighErrorRate',
         'One RobustMQ broker logs far more errors than the rest of its service.',
-        '{{ $labels.service }} on broker {{ $labels.%s }} ({{ $labels.instance }})%s logs {{ $value | humanizePercentage }} of its operational events at error level over %s, above %s and %gx its service\'s fleet ratio.' % [c.brokerLabel, inCluster, w, percent(c.brokerErrorRatio), c.brokerOutlierFactor],
+        "{{ $labels.service }} on broker {{ $labels.%s }} ({{ $labels.instance }})%s logs {{ $value | humanizePercentage }} of its operational events at error level over %s, above %s and %gx its service's fleet ratio." % [c.brokerLabel, inCluster, w, percent(c.brokerErrorRatio), c.brokerOutlierFactor],
       ),
     },
     {
       alert: 'RobustMQNewErrorEvent',
-      comment:: 'An error event name that no broker of the cluster logged in the previous day: in a long-running process too (the history keeps events logged, not series that exist). One alert per (cluster, service, event). Silent on a first deploy and after Prometheus lost its data: the `and on` clause needs the service\'s log metrics a full history ago.',
+      comment:: "An error event name that no broker of the cluster logged in the previous day: in a long-running process too (the history keeps events logged, not series that exist). One alert per (cluster, service, event). Silent on a first deploy and after Prometheus lost its data: the `and on` clause needs the service's log metrics a full history ago.",
       expr: |||
         cluster_service_event:robustmq_log_errors:rate%(w)s * %(s)d > 0
         unless on (%(fleet)s, event)
@@ -147,7 +147,7 @@ local lib = import 'lib.libsonnet';
     },
     {
       alert: 'RobustMQTargetDown',
-      comment:: 'A scrape target that fails, per cluster and instance (kubernetes-mixin\'s TargetDown, per target).',
+      comment:: "A scrape target that fails, per cluster and instance (kubernetes-mixin's TargetDown, per target).",
       expr: '%s == 0\n' % lib.series(c, 'up'),
       'for': c.alertFor.targetDown,
       labels: { severity: 'warning' },

@@ -48,12 +48,12 @@ local lib = import 'lib.libsonnet';
       expr: 'sum without (level) (rate(%s[%s]))' % [events('level="error"'), w],
     },
     {
-      comment:: 'Raw read 2 of 3: the other levels\' events without an event field, per broker, service and level (the log standard\'s migration).',
+      comment:: "Raw read 2 of 3: the other levels' events without an event field, per broker, service and level (the log standard's migration).",
       record: 'service_instance_level:robustmq_log_unstructured:rate%s' % w,
       expr: 'sum without (event) (rate(%s[%s]))' % [events('level!="error", event="unstructured"'), w],
     },
     {
-      comment:: 'Raw read 3 of 3: the other levels\' events with an event field, per broker, service and level.',
+      comment:: "Raw read 3 of 3: the other levels' events with an event field, per broker, service and level.",
       record: 'service_instance_level:robustmq_log_structured:rate%s' % w,
       expr: 'sum without (event) (rate(%s[%s]))' % [events('level!="error", event!="unstructured"'), w],
     },
@@ -76,7 +76,7 @@ local lib = import 'lib.libsonnet';
       expr: 'sum without (event) (service_instance_event:robustmq_log_errors:rate%s)' % w,
     },
     {
-      comment:: 'The ratio\'s denominator per broker and service: the operational levels only, so debug or trace logging does not dilute it.',
+      comment:: "The ratio's denominator per broker and service: the operational levels only, so debug or trace logging does not dilute it.",
       record: 'service_instance:robustmq_log_operational:rate%s' % w,
       expr: 'sum without (level) (service_instance_level:robustmq_log_events:rate%s{level=~"%s"})' % [w, lib.alternatives(c.operationalLevels)],
     },
@@ -111,7 +111,7 @@ local lib = import 'lib.libsonnet';
     },
   ] + [ratioRule(window) for window in self.ratioWindows] + [
     {
-      comment:: 'Share of structured events per cluster and service: the log standard\'s migration progress (docs/log-format.md). 0, not nothing, for a service with no structured event.',
+      comment:: "Share of structured events per cluster and service: the log standard's migration progress (docs/log-format.md). 0, not nothing, for a service with no structured event.",
       record: 'cluster_service:robustmq_log_structured:ratio_rate%s' % w,
       expr: |||
         (
@@ -146,7 +146,7 @@ local lib = import 'lib.libsonnet';
       expr: 'count without (event) (count without (level) (%s))' % events('service!="%s", event!~"%s"' % [c.overflowService, lib.alternatives(c.reservedEvents)]),
     },
     {
-      comment:: 'The names above as a share of the broker\'s own cap, exported by the crate: RobustMQLogEventNamesNearLimit and its panel.',
+      comment:: "The names above as a share of the broker's own cap, exported by the crate: RobustMQLogEventNamesNearLimit and its panel.",
       record: 'service_instance:robustmq_log_event_names:ratio_limit',
       expr: |||
         service_instance:robustmq_log_event_names:count
@@ -174,7 +174,7 @@ local lib = import 'lib.libsonnet';
         // A slow group: the day-long reads run once per historyInterval over the
         // few per-cluster series, not once a minute over every broker's raw counters.
         name: 'robustmq-logs.history',
-        comment:: 'A slow group: the day-long reads run once per historyInterval over the few per-cluster series of cluster_service_event:robustmq_log_errors:rate%s, not once a minute over every broker\'s raw counters.' % w,
+        comment:: "A slow group: the day-long reads run once per historyInterval over the few per-cluster series of cluster_service_event:robustmq_log_errors:rate%s, not once a minute over every broker's raw counters." % w,
         interval: c.historyInterval,
         rules: [
           {

@@ -50,7 +50,7 @@ local g = import 'grafana.libsonnet';
       for i in std.range(0, std.length(fastPairs) - 1)
     ],
     local pct(x) = '%g%%' % (x * 100),
-    local guardText = 'Errors over the operational levels (%s), shown only while the broker logged at least %d errors in %s, the alert\'s guard. Dashed line: %s, RobustMQBrokerHighErrorRate\'s threshold (which also needs %gx the service\'s fleet ratio).' % [std.join('|', c.operationalLevels), c.errorRatioMinErrors, w, pct(c.brokerErrorRatio), c.brokerOutlierFactor],
+    local guardText = "Errors over the operational levels (%s), shown only while the broker logged at least %d errors in %s, the alert's guard. Dashed line: %s, RobustMQBrokerHighErrorRate's threshold (which also needs %gx the service's fleet ratio)." % [std.join('|', c.operationalLevels), c.errorRatioMinErrors, w, pct(c.brokerErrorRatio), c.brokerOutlierFactor],
 
     // The cluster goes as the current variable (a row or series has no cluster
     // label in a single-cluster Prometheus, and a missing field would pass through
@@ -160,7 +160,7 @@ local g = import 'grafana.libsonnet';
         ),
         g.timeseries(
           'Events per second by service',
-          'All events per service, over the selected brokers. Click a series for the service\'s events.',
+          "All events per service, over the selected brokers. Click a series for the service's events.",
           [g.target('sum by (%s, service) (%s)' % [cl, perBroker('service_instance_level:robustmq_log_events:rate%s' % w)], legend('{{service}}'))],
           'suffix: events/s',
           g.grid(12, 16, 12, 8),
@@ -275,7 +275,7 @@ local g = import 'grafana.libsonnet';
         ),
         g.timeseries(
           'Event history (events per interval)',
-          'How many of the selected events were logged in each bar\'s own interval: the window of increase() is the step ($__interval, at least 1m), so bars do not overlap and add up to the total. increase() extrapolates to the bar\'s edges, so a bar may show a fraction.',
+          "How many of the selected events were logged in each bar's own interval: the window of increase() is the step ($__interval, at least 1m), so bars do not overlap and add up to the total. increase() extrapolates to the bar's edges, so a bar may show a fraction.",
           [g.target('sum by (event, level) (increase(%s[$__interval]))' % events('="$service"', extra='event=~"$event"'), '{{event}} ({{level}})')],
           'short',
           g.grid(0, 18, 24, 9),

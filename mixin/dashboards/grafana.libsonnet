@@ -103,24 +103,24 @@ local ds = { type: 'prometheus', uid: '${datasource}' };
     targets: targets,
     fieldConfig: {
       defaults: {
-        unit: unit,
-        custom: {
-          drawStyle: if bars then 'bars' else 'line',
-          lineWidth: 1,
-          fillOpacity: if bars then 80 else 10,
-          showPoints: 'never',
-          axisLabel: axisLabel,
-          axisSoftMin: 0,
-        } + (if thresholds != null then { thresholdsStyle: { mode: 'dashed' } } else {}),
-        color: { mode: 'palette-classic' },
-        min: 0,
-      } + (if links != [] then { links: links } else {})
-      + (if thresholds != null then {
-             thresholds: {
-               mode: 'absolute',
-               steps: [{ color: 'green', value: null }] + [{ color: t.color, value: t.value } for t in thresholds],
-             },
-           } else {}),
+                  unit: unit,
+                  custom: {
+                    drawStyle: if bars then 'bars' else 'line',
+                    lineWidth: 1,
+                    fillOpacity: if bars then 80 else 10,
+                    showPoints: 'never',
+                    axisLabel: axisLabel,
+                    axisSoftMin: 0,
+                  } + (if thresholds != null then { thresholdsStyle: { mode: 'dashed' } } else {}),
+                  color: { mode: 'palette-classic' },
+                  min: 0,
+                } + (if links != [] then { links: links } else {})
+                + (if thresholds != null then {
+                     thresholds: {
+                       mode: 'absolute',
+                       steps: [{ color: 'green', value: null }] + [{ color: t.color, value: t.value } for t in thresholds],
+                     },
+                   } else {}),
       overrides: overrides,
     },
     options: {
