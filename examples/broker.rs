@@ -30,7 +30,7 @@ const USAGE: &str = "usage: broker [--listen ADDR] [--events-per-sec N] [--error
 
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
-        listen: robustmq_log_metrics::DEFAULT_LISTEN
+        listen: robustmq_log_metrics::server::DEFAULT_LISTEN
             .parse()
             .expect("default address"),
         events_per_sec: 100.0,

@@ -544,7 +544,7 @@ fn bytes_equal(a: Option<&str>, b: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::bytes_equal;
-    use crate::LogMetrics;
+    use crate::builder::LogMetrics;
     use tracing_subscriber::prelude::*;
 
     #[test]

@@ -1,35 +1,61 @@
-//! serde configurations mapped onto the builder: [`LayerConfig`] (the layer's
-//! settings alone, e.g. as one more appender of RobustMQ's `logger.toml`) and
-//! [`LogMetricsConfig`] (a stand-alone `[log_metrics]` section: the layer's
-//! settings plus a server of its own).
+//! [`LayerConfig`]: the layer's settings, declared once. serde reads it (as
+//! one more appender of RobustMQ's `logger.toml`, flattened next to the
+//! appender's own keys), the builder's setters write it, `validate` checks
+//! it once, and the instance is made from it.
 //!
-//! Both read a table into typed fields key by key instead of deriving
-//! `Deserialize`: serde's `deny_unknown_fields` does not work under
-//! `#[serde(flatten)]`, and a flattened struct's type errors lose the key. Read
-//! key by key, every error names its key however the config is embedded.
+//! The fields are read from a table with `serde_ignored` (the keys that are
+//! no field) and `serde_path_to_error` (the key of a wrong type), so both
+//! are named however the config is embedded: serde's own
+//! `deny_unknown_fields` does nothing under `#[serde(flatten)]`, and a
+//! flattened struct's type errors lose their key.
 
-use std::collections::BTreeMap;
-use std::net::SocketAddr;
 use std::time::Duration;
 
-use serde::de::DeserializeOwned;
+use serde::de::{Deserializer, Error as _, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 
-use crate::builder::{LogMetricsBuilder, UnstructuredEvents};
-use crate::{Auth, Error, LogMetrics, ServerOptions};
+use crate::error::Error;
+use crate::labels::{validate_label_name, RESERVED_VALUES};
 
-/// A config table as parsed, before its keys are checked.
-type Table = BTreeMap<String, toml::Value>;
+/// Default for [`LogMetricsBuilder::max_events_per_service`](crate::LogMetricsBuilder::max_events_per_service).
+pub const DEFAULT_MAX_EVENTS_PER_SERVICE: usize = 256;
+/// Default for [`LogMetricsBuilder::max_services`](crate::LogMetricsBuilder::max_services).
+pub const DEFAULT_MAX_SERVICES: usize = 64;
+/// Default for [`LogMetricsBuilder::max_label_len`](crate::LogMetricsBuilder::max_label_len).
+pub const DEFAULT_MAX_LABEL_LEN: usize = 128;
+/// Largest accepted `max_label_len`.
+pub const MAX_LABEL_LEN_LIMIT: usize = 4096;
+/// Largest accepted `max_events_per_service`.
+pub const MAX_EVENTS_PER_SERVICE_LIMIT: usize = 100_000;
+/// Largest accepted `max_services`.
+pub const MAX_SERVICES_LIMIT: usize = 10_000;
+/// Longest accepted `first_sample_hold`.
+pub const MAX_FIRST_SAMPLE_HOLD: Duration = Duration::from_secs(3600);
 
-/// Moves `table[key]`, when present, into `slot`; a wrong type names the key.
-fn take<T: DeserializeOwned>(table: &mut Table, key: &str, slot: &mut T) -> Result<(), String> {
-    if let Some(value) = table.remove(key) {
-        *slot = value
-            .try_into()
-            .map_err(|e: toml::de::Error| format!("`{key}`: {}", e.message().trim_end()))?;
-    }
-    Ok(())
-}
+/// Every logging crate of RobustMQ (commit 8bd49dc59, 2026-08) as
+/// (tracing target prefix, `service` label): a crate's target is its module
+/// path, the crate name with `_`. Used by
+/// [`LogMetricsBuilder::robustmq_services`](crate::LogMetricsBuilder::robustmq_services)
+/// and `preset = "robustmq"`.
+///
+/// The shared `common/*` crates are left out on purpose: they run on behalf of
+/// every role, so naming one service for them would be wrong; their events get
+/// the default service.
+pub const ROBUSTMQ_SERVICES: [(&str, &str); 13] = [
+    ("meta_service", "meta-service"),
+    ("mqtt_broker", "mqtt-broker"),
+    ("kafka_broker", "kafka-broker"),
+    ("amqp_broker", "amqp-broker"),
+    ("nats_broker", "nats-broker"),
+    ("storage_engine", "storage-engine"),
+    ("storage_adapter", "storage-adapter"),
+    ("connector", "connector"),
+    ("delay_message", "delay-message"),
+    ("broker_server", "broker-server"),
+    ("broker_core", "broker-core"),
+    ("admin_server", "admin-server"),
+    ("grpc_clients", "grpc-clients"),
+];
 
 /// A named set of target-prefix-to-service mappings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize)]
@@ -37,31 +63,42 @@ fn take<T: DeserializeOwned>(table: &mut Table, key: &str, slot: &mut T) -> Resu
 #[non_exhaustive]
 pub enum Preset {
     /// Every current RobustMQ crate (`preset = "robustmq"`); see
-    /// [`LogMetricsBuilder::robustmq_services`].
+    /// [`ROBUSTMQ_SERVICES`].
     Robustmq,
 }
 
-/// The keys of a [`LayerConfig`], in the order of its fields.
-pub const LAYER_KEYS: [&str; 12] = [
-    "enabled",
-    "preset",
-    "default_service",
-    "services",
-    "event_field",
-    "service_field",
-    "global_labels",
-    "max_events_per_service",
-    "max_services",
-    "max_label_len",
-    "first_sample_hold_secs",
-    "unstructured",
-];
-
-/// The layer's settings as a serde table: no server keys.
+/// What the `event` label says for an event that has no event field.
 ///
-/// Every key is optional. It deserialises from any serde format and works as
-/// the `#[serde(flatten)]`ed payload of an appender enum variant next to the
-/// appender's own keys, as in RobustMQ's `config/logger.toml`:
+/// ```
+/// use robustmq_log_metrics::{LogMetrics, UnstructuredEvents};
+/// let builder = LogMetrics::builder().unstructured(UnstructuredEvents::Callsite);
+/// # let _ = builder;
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum UnstructuredEvents {
+    /// `event="unstructured"` for all of them (config value `"unstructured"`).
+    #[default]
+    Unstructured,
+    /// `event="<module_path>:<line>"` of the call site, e.g.
+    /// `mqtt_broker::handler::connect:123` (config value `"callsite"`): a value
+    /// a person can act on before the logs carry event names. Bounded by the
+    /// number of call sites and under the same caps as event names. The
+    /// values change when code moves (a release that adds a line above a log
+    /// call starts a new series), so the shipped alerts never treat them as
+    /// new error events; the `:<line>` suffix, which no event name has, tells
+    /// them apart.
+    Callsite,
+}
+
+/// The layer's settings: what [`LogMetricsBuilder`](crate::LogMetricsBuilder)
+/// holds, and a serde table of the same keys (no server keys).
+///
+/// Every key is optional; a key left out has the default documented on the
+/// builder's setter of the same name. It deserialises from any serde format
+/// and works as the `#[serde(flatten)]`ed payload of an appender enum variant
+/// next to the appender's own keys, as in RobustMQ's `config/logger.toml`:
 ///
 /// ```toml
 /// [log_metrics]
@@ -77,62 +114,86 @@ pub const LAYER_KEYS: [&str; 12] = [
 /// # first_sample_hold_secs = 0, enabled = true
 /// ```
 ///
-/// Unknown keys are kept, not rejected, while parsing (under `flatten` they
-/// include the keys of whatever struct sits next to this one), and
-/// [`LogMetrics::from_layer_config`] rejects them, naming the first. So declare
-/// the appender's own keys (`targets`) as plain fields of the variant's
-/// struct: serde then takes them before this config sees the table (a struct
-/// that is itself flattened does not take them, and they would be reported).
+/// # Unknown keys
+///
+/// Keys that are no setting are kept while parsing, not rejected, and
+/// [`LogMetrics::from_layer_config`](crate::LogMetrics::from_layer_config)
+/// (or [`validate`](Self::validate)) rejects them, naming the first and
+/// listing the settings. Under `#[serde(flatten)]` this config sees every key
+/// that its enclosing struct has not taken: so let the appender's own keys be
+/// taken first, either as plain fields of the variant's struct, or as a
+/// flattened *struct* declared before this one (serde hands a flattened struct
+/// only its own keys and removes them, as with RobustMQ's `filter`). A
+/// flattened enum or map takes no keys away; its keys would be reported here:
+/// then drop them with [`ignore_keys`](Self::ignore_keys) before validating.
 ///
 /// ```
 /// use robustmq_log_metrics::{LayerConfig, LogMetrics};
 /// #[derive(serde::Deserialize)]
+/// struct Filter {
+///     #[serde(default)]
+///     level: Option<String>,
+/// }
+/// #[derive(serde::Deserialize)]
 /// #[serde(tag = "kind", rename_all = "snake_case")]
 /// enum Appender {
 ///     LogMetrics {
-///         #[serde(default)]
-///         targets: Vec<toml::Value>,
+///         #[serde(flatten)]
+///         filter: Filter,
 ///         #[serde(flatten)]
 ///         metrics: LayerConfig,
 ///     },
 /// }
 /// let Appender::LogMetrics { metrics, .. } = toml::from_str(
-///     "kind = \"log_metrics\"\ntargets = []\npreset = \"robustmq\"\nmax_labl_len = 3\n",
+///     "kind = \"log_metrics\"\nlevel = \"info\"\npreset = \"robustmq\"\nmax_labl_len = 3\n",
 /// )?;
 /// let err = LogMetrics::from_layer_config(&metrics).unwrap_err();
-/// assert!(err.to_string().contains("max_labl_len"));
+/// assert!(err.to_string().contains("`max_labl_len`"));
 /// # Ok::<(), toml::de::Error>(())
 /// ```
 ///
 /// `Serialize` writes every setting (no unknown keys), so a broker that
 /// prints its configuration at start-up shows the effective values.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(try_from = "Table")]
+// `remote = "Self"`: the derived code becomes `LayerConfig::deserialize`, an
+// inherent function that `read_table` calls; the trait impls below read the
+// table first, so that unknown keys are seen under `flatten` too.
+#[serde(remote = "Self", default)]
 #[non_exhaustive]
 pub struct LayerConfig {
-    /// See [`LogMetricsBuilder::enabled`]. Default `true`.
+    /// When `false`, the layer counts nothing (for a config switch). Default `true`.
     pub enabled: bool,
-    /// `"robustmq"`: see [`LogMetricsBuilder::robustmq_services`]. Default none.
+    /// `"robustmq"`: [`ROBUSTMQ_SERVICES`]. Default none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub preset: Option<Preset>,
-    /// See [`LogMetricsBuilder::default_service`].
+    /// The `service` of events that have no service field and match no
+    /// target prefix. Default `"robustmq"`.
     pub default_service: String,
-    /// Target prefix to service name; see [`LogMetricsBuilder::service_for_target`].
-    pub services: BTreeMap<String, String>,
-    /// See [`LogMetricsBuilder::event_field`].
+    /// Target prefix to service name, in the order given (a table in a
+    /// config file); explicit entries win over the preset's.
+    #[serde(with = "pairs")]
+    pub services: Vec<(String, String)>,
+    /// Name of the field whose value becomes the `event` label. Default `"event"`.
     pub event_field: String,
-    /// See [`LogMetricsBuilder::service_field`].
+    /// Name of the field whose value, when present and not empty, becomes
+    /// the `service` label. Default `"service"`.
     pub service_field: String,
-    /// Constant labels on every series; see [`LogMetricsBuilder::global_label`].
-    pub global_labels: BTreeMap<String, String>,
-    /// See [`LogMetricsBuilder::max_events_per_service`].
+    /// Constant labels on every series (a table in a config file). Default none.
+    #[serde(with = "pairs")]
+    pub global_labels: Vec<(String, String)>,
+    /// Distinct `event` values per service before `overflow`:
+    /// 1..=[`MAX_EVENTS_PER_SERVICE_LIMIT`], default [`DEFAULT_MAX_EVENTS_PER_SERVICE`].
     pub max_events_per_service: usize,
-    /// See [`LogMetricsBuilder::max_services`].
+    /// Distinct `service` values before `overflow`: 1..=[`MAX_SERVICES_LIMIT`],
+    /// default [`DEFAULT_MAX_SERVICES`].
     pub max_services: usize,
-    /// See [`LogMetricsBuilder::max_label_len`].
+    /// Longest label value in bytes: 1..=[`MAX_LABEL_LEN_LIMIT`], default
+    /// [`DEFAULT_MAX_LABEL_LEN`].
     pub max_label_len: usize,
-    /// See [`LogMetricsBuilder::first_sample_hold`], in seconds. Default 0.
-    pub first_sample_hold_secs: u64,
+    /// How long a new series is shown at 0 (key `first_sample_hold_secs`, in
+    /// seconds): at most [`MAX_FIRST_SAMPLE_HOLD`], default zero.
+    #[serde(rename = "first_sample_hold_secs", with = "secs")]
+    pub first_sample_hold: Duration,
     /// `"unstructured"` (default) or `"callsite"`; see [`UnstructuredEvents`].
     pub unstructured: UnstructuredEvents,
     /// Keys of the table that are no setting, checked by `validate`.
@@ -141,48 +202,102 @@ pub struct LayerConfig {
 }
 
 impl Default for LayerConfig {
-    /// The builder's defaults, so that a key left out means what the
-    /// builder's setter doc says.
     fn default() -> Self {
-        let b = LogMetricsBuilder::default();
         Self {
-            enabled: b.enabled,
+            enabled: true,
             preset: None,
-            default_service: b.default_service,
-            services: BTreeMap::new(),
-            event_field: b.event_field,
-            service_field: b.service_field,
-            global_labels: BTreeMap::new(),
-            max_events_per_service: b.max_events_per_service,
-            max_services: b.max_services,
-            max_label_len: b.max_label_len,
-            first_sample_hold_secs: b.first_sample_hold.as_secs(),
-            unstructured: b.unstructured,
+            default_service: "robustmq".to_owned(),
+            services: Vec::new(),
+            event_field: "event".to_owned(),
+            service_field: "service".to_owned(),
+            global_labels: Vec::new(),
+            max_events_per_service: DEFAULT_MAX_EVENTS_PER_SERVICE,
+            max_services: DEFAULT_MAX_SERVICES,
+            max_label_len: DEFAULT_MAX_LABEL_LEN,
+            first_sample_hold: Duration::ZERO,
+            unstructured: UnstructuredEvents::Unstructured,
             unknown_keys: Vec::new(),
         }
     }
 }
 
-impl TryFrom<Table> for LayerConfig {
-    type Error = String;
+impl<'de> Deserialize<'de> for LayerConfig {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        // As a map, not a struct: under `flatten` a struct is shown only its
+        // own keys, a map every key left.
+        let table = toml::Table::deserialize(deserializer)?;
+        let (mut config, unknown_keys) = read_table::<Self>(table).map_err(D::Error::custom)?;
+        config.unknown_keys = unknown_keys;
+        Ok(config)
+    }
+}
 
-    fn try_from(mut table: Table) -> Result<Self, String> {
-        let mut c = Self::default();
-        let t = &mut table;
-        take(t, "enabled", &mut c.enabled)?;
-        take(t, "preset", &mut c.preset)?;
-        take(t, "default_service", &mut c.default_service)?;
-        take(t, "services", &mut c.services)?;
-        take(t, "event_field", &mut c.event_field)?;
-        take(t, "service_field", &mut c.service_field)?;
-        take(t, "global_labels", &mut c.global_labels)?;
-        take(t, "max_events_per_service", &mut c.max_events_per_service)?;
-        take(t, "max_services", &mut c.max_services)?;
-        take(t, "max_label_len", &mut c.max_label_len)?;
-        take(t, "first_sample_hold_secs", &mut c.first_sample_hold_secs)?;
-        take(t, "unstructured", &mut c.unstructured)?;
-        c.unknown_keys = table.into_keys().collect();
-        Ok(c)
+impl Serialize for LayerConfig {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        LayerConfig::serialize(self, serializer)
+    }
+}
+
+impl DerivedFields for LayerConfig {
+    fn derived<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        LayerConfig::deserialize(deserializer)
+    }
+}
+
+/// A struct whose fields serde derives, so that its keys are known to serde
+/// alone: no second list of them.
+pub(crate) trait DerivedFields: Sized {
+    /// The derived deserialisation of the fields.
+    fn derived<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error>;
+
+    /// The keys, in field order, as the derive names them.
+    fn keys() -> &'static [&'static str] {
+        let mut keys: &'static [&'static str] = &[];
+        let _ = Self::derived(KeysOf(&mut keys));
+        keys
+    }
+}
+
+/// Reads `T`'s fields from `table`: a wrong type is an error naming its key,
+/// and the keys that are no field of `T` are returned.
+pub(crate) fn read_table<T: DerivedFields>(table: toml::Table) -> Result<(T, Vec<String>), String> {
+    let mut ignored = Vec::new();
+    let mut track = serde_path_to_error::Track::new();
+    let read = {
+        let mut note = |path: serde_ignored::Path<'_>| ignored.push(path.to_string());
+        let de = serde_ignored::Deserializer::new(toml::Value::Table(table), &mut note);
+        T::derived(serde_path_to_error::Deserializer::new(de, &mut track))
+    };
+    match read {
+        Ok(value) => Ok((value, ignored)),
+        Err(e) => Err(format!("`{}`: {}", track.path(), e.message().trim_end())),
+    }
+}
+
+/// A deserializer that only records the field names a derived struct asks for.
+struct KeysOf<'a>(&'a mut &'static [&'static str]);
+
+impl<'de> Deserializer<'de> for KeysOf<'_> {
+    type Error = serde::de::value::Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
+        Err(Self::Error::custom("only the field names are asked for"))
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        fields: &'static [&'static str],
+        _visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        *self.0 = fields;
+        Err(Self::Error::custom("only the field names are asked for"))
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf option unit unit_struct newtype_struct seq tuple
+        tuple_struct map enum identifier ignored_any
     }
 }
 
@@ -193,11 +308,51 @@ impl LayerConfig {
         toml::from_str(table).map_err(|source| Error::ConfigParse { source })
     }
 
+    /// The keys of this config, as its fields name them.
+    pub fn keys() -> &'static [&'static str] {
+        <Self as DerivedFields>::keys()
+    }
+
     /// Keys of the parsed table that are no layer setting (empty for a
     /// config built in code). Under `#[serde(flatten)]` these also hold the
     /// keys that the enclosing struct left to this one.
     pub fn unknown_keys(&self) -> &[String] {
         &self.unknown_keys
+    }
+
+    /// Forgets the unknown keys among `keys`: those of a flattened enum or
+    /// map next to this config, which serde shows to both.
+    ///
+    /// ```
+    /// # use robustmq_log_metrics::LayerConfig;
+    /// let config = LayerConfig::from_toml("level = \"info\"\npreset = \"robustmq\"")?
+    ///     .ignore_keys(&["target", "targets", "level"]);
+    /// assert!(config.validate().is_ok());
+    /// # Ok::<(), robustmq_log_metrics::Error>(())
+    /// ```
+    #[must_use]
+    pub fn ignore_keys(mut self, keys: &[&str]) -> Self {
+        self.unknown_keys.retain(|k| !keys.contains(&k.as_str()));
+        self
+    }
+
+    /// Target prefixes and their services as the core resolves them (longest
+    /// prefix wins; among equal prefixes the first in this list): explicit
+    /// entries first, then the preset's, so an explicit entry always wins.
+    pub(crate) fn target_services(&self) -> Vec<(String, String)> {
+        let preset = match self.preset {
+            Some(Preset::Robustmq) => &ROBUSTMQ_SERVICES[..],
+            None => &[],
+        };
+        self.services
+            .iter()
+            .cloned()
+            .chain(
+                preset
+                    .iter()
+                    .map(|(p, s)| ((*p).to_owned(), (*s).to_owned())),
+            )
+            .collect()
     }
 
     /// Checks every value; the error names the key (`default_service`,
@@ -206,340 +361,159 @@ impl LayerConfig {
         if let Some(key) = self.unknown_keys.first() {
             return Err(Error::UnknownKey {
                 key: key.clone(),
-                expected: LAYER_KEYS.join(", "),
+                expected: Self::keys().join(", "),
             });
         }
-        self.to_builder().validate()
-    }
-
-    fn to_builder(&self) -> LogMetricsBuilder {
-        let mut b = LogMetrics::builder()
-            .enabled(self.enabled)
-            .default_service(&self.default_service)
-            .event_field(&self.event_field)
-            .service_field(&self.service_field)
-            .max_events_per_service(self.max_events_per_service)
-            .max_services(self.max_services)
-            .max_label_len(self.max_label_len)
-            .first_sample_hold(std::time::Duration::from_secs(self.first_sample_hold_secs))
-            .unstructured(self.unstructured);
-        if let Some(Preset::Robustmq) = self.preset {
-            b = b.robustmq_services();
-        }
-        for (prefix, service) in &self.services {
-            b = b.service_for_target(prefix, service);
-        }
-        for (name, value) in &self.global_labels {
-            b = b.global_label(name, value);
-        }
-        b
-    }
-}
-
-/// The `[log_metrics]` section of a broker's TOML configuration: the layer's
-/// settings ([`LayerConfig`], flattened: the same keys at the same level)
-/// plus a server of its own.
-///
-/// Every key is optional; unknown keys are errors that name the key.
-///
-/// ```toml
-/// [log_metrics]
-/// enabled = true
-/// listen = "127.0.0.1:9477"
-/// path = "/metrics"
-/// preset = "robustmq"
-/// default_service = "robustmq"
-/// max_events_per_service = 256
-/// header_read_timeout_secs = 10
-/// write_timeout_secs = 30
-/// max_concurrent_scrapes = 4
-/// max_connections = 64
-/// gzip = true
-///
-/// [log_metrics.services]        # target prefix -> service; wins over the preset
-/// "my_plugin" = "plugin"
-///
-/// [log_metrics.global_labels]
-/// node_id = "1"
-///
-/// [log_metrics.auth]            # optional: bearer_token, or username + password
-/// bearer_token = "secret"
-///
-/// # [log_metrics.tls]           # optional, feature `tls`
-/// # cert_path = "/etc/robustmq/metrics.crt"
-/// # key_path = "/etc/robustmq/metrics.key"
-/// ```
-///
-/// `Serialize` writes `"<redacted>"` for the bearer token and the password.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(try_from = "Table")]
-#[non_exhaustive]
-pub struct LogMetricsConfig {
-    /// The layer's settings (`enabled`, `preset`, `services`, limits, ...).
-    #[serde(flatten)]
-    pub layer: LayerConfig,
-    // Server keys: each also needs its `take` line in `try_from` below.
-    /// Address of the metrics server. Default `127.0.0.1:9477` (loopback:
-    /// expose it deliberately, see the README; 9091 and 58080 are RobustMQ's).
-    pub listen: String,
-    /// Path of the metrics endpoint; see [`RouteOptions::path`](crate::RouteOptions::path).
-    /// Default `/metrics`.
-    pub path: String,
-    /// See [`ServerOptions::header_read_timeout`]: 1..=3600. Default 10.
-    pub header_read_timeout_secs: u64,
-    /// See [`ServerOptions::write_timeout`]: 1..=3600. Default 30.
-    pub write_timeout_secs: u64,
-    /// See [`RouteOptions::max_concurrent_scrapes`](crate::RouteOptions::max_concurrent_scrapes).
-    /// Default 4.
-    pub max_concurrent_scrapes: usize,
-    /// See [`ServerOptions::max_connections`]. Default 64.
-    pub max_connections: usize,
-    /// See [`RouteOptions::gzip`](crate::RouteOptions::gzip). Default `true`.
-    pub gzip: bool,
-    /// `[log_metrics.auth]`: `bearer_token`, or `username` and `password`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub auth: Option<AuthConfig>,
-    /// `[log_metrics.tls]`: `cert_path` and `key_path` (feature `tls`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tls: Option<TlsConfig>,
-}
-
-impl TryFrom<Table> for LogMetricsConfig {
-    type Error = String;
-
-    fn try_from(mut table: Table) -> Result<Self, String> {
-        let mut c = Self::default();
-        let t = &mut table;
-        take(t, "listen", &mut c.listen)?;
-        take(t, "path", &mut c.path)?;
-        take(
-            t,
-            "header_read_timeout_secs",
-            &mut c.header_read_timeout_secs,
-        )?;
-        take(t, "write_timeout_secs", &mut c.write_timeout_secs)?;
-        take(t, "max_concurrent_scrapes", &mut c.max_concurrent_scrapes)?;
-        take(t, "max_connections", &mut c.max_connections)?;
-        take(t, "gzip", &mut c.gzip)?;
-        take(t, "auth", &mut c.auth)?;
-        take(t, "tls", &mut c.tls)?;
-        c.layer = LayerConfig::try_from(table)?;
-        if let Some(key) = c.layer.unknown_keys.first() {
-            return Err(format!(
-                "unknown key `{key}`; expected one of: {}, listen, path, \
-                 header_read_timeout_secs, write_timeout_secs, max_concurrent_scrapes, max_connections, gzip, auth, tls",
-                LAYER_KEYS.join(", ")
-            ));
-        }
-        Ok(c)
-    }
-}
-
-/// `[log_metrics.auth]`: either `bearer_token` or `username` + `password`.
-/// `Debug` and `Serialize` show `"<redacted>"` for the secrets.
-#[derive(Clone, Deserialize, Serialize, PartialEq, Eq, Default)]
-#[serde(deny_unknown_fields, default)]
-#[non_exhaustive]
-pub struct AuthConfig {
-    /// Expected bearer token.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "serialize_redacted"
-    )]
-    pub bearer_token: Option<String>,
-    /// Basic auth user name.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub username: Option<String>,
-    /// Basic auth password.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "serialize_redacted"
-    )]
-    pub password: Option<String>,
-}
-
-/// Keeps secrets out of a printed configuration (RobustMQ logs its config at start-up).
-fn serialize_redacted<S: Serializer>(secret: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
-    secret.as_ref().map(|_| "<redacted>").serialize(s)
-}
-
-impl std::fmt::Debug for AuthConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AuthConfig")
-            .field(
-                "bearer_token",
-                &self.bearer_token.as_ref().map(|_| "<redacted>"),
-            )
-            .field("username", &self.username)
-            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
-            .finish()
-    }
-}
-
-/// `[log_metrics.tls]`: PEM files for HTTPS.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
-#[non_exhaustive]
-pub struct TlsConfig {
-    /// PEM certificate chain.
-    pub cert_path: std::path::PathBuf,
-    /// PEM private key.
-    pub key_path: std::path::PathBuf,
-}
-
-impl Default for LogMetricsConfig {
-    fn default() -> Self {
-        Self {
-            layer: LayerConfig::default(),
-            listen: crate::DEFAULT_LISTEN.to_owned(),
-            path: crate::DEFAULT_PATH.to_owned(),
-            header_read_timeout_secs: crate::DEFAULT_HEADER_READ_TIMEOUT.as_secs(),
-            write_timeout_secs: crate::DEFAULT_WRITE_TIMEOUT.as_secs(),
-            max_concurrent_scrapes: crate::DEFAULT_MAX_CONCURRENT_SCRAPES,
-            max_connections: crate::DEFAULT_MAX_CONNECTIONS,
-            gzip: true,
-            auth: None,
-            tls: None,
-        }
-    }
-}
-
-#[derive(Deserialize)]
-struct Document {
-    #[serde(default)]
-    log_metrics: LogMetricsConfig,
-}
-
-impl LogMetricsConfig {
-    /// Reads the `[log_metrics]` section of a whole TOML document (other
-    /// sections are ignored; a missing section gives the defaults) and
-    /// checks it, so a bad value is reported with its key.
-    pub fn from_toml(document: &str) -> Result<Self, Error> {
-        let doc: Document =
-            toml::from_str(document).map_err(|source| Error::ConfigParse { source })?;
-        doc.log_metrics.validate()?;
-        Ok(doc.log_metrics)
-    }
-
-    /// The parsed listen address.
-    pub fn listen_addr(&self) -> Result<SocketAddr, Error> {
-        self.listen
-            .parse()
-            .map_err(|e: std::net::AddrParseError| Error::InvalidConfigValue {
-                key: "log_metrics.listen".into(),
-                message: format!(
-                    "{:?} is not an address ({e}); use IP:PORT, e.g. \"127.0.0.1:9477\"",
-                    self.listen
-                ),
-            })
-    }
-
-    /// The server settings: listen address, path, limits, auth and TLS,
-    /// checked by [`ServerOptions::validate`] with errors naming the
-    /// `log_metrics.` key.
-    pub fn server_options(&self) -> Result<ServerOptions, Error> {
-        let invalid = |key: &str, message: &str| Error::InvalidConfigValue {
-            key: format!("log_metrics.{key}"),
-            message: message.to_owned(),
-        };
-        let mut o = ServerOptions::new(self.listen_addr()?)
-            .path(&self.path)
-            .header_read_timeout(Duration::from_secs(self.header_read_timeout_secs))
-            .write_timeout(Duration::from_secs(self.write_timeout_secs))
-            .max_concurrent_scrapes(self.max_concurrent_scrapes)
-            .max_connections(self.max_connections)
-            .gzip(self.gzip);
-        if let Some(a) = &self.auth {
-            o = o.auth(match (&a.bearer_token, &a.username, &a.password) {
-                (Some(t), None, None) if !t.is_empty() => Auth::Bearer(t.clone()),
-                (None, Some(u), Some(p)) if !u.is_empty() => Auth::Basic {
-                    username: u.clone(),
-                    password: p.clone(),
-                },
-                _ => {
-                    return Err(invalid(
-                        "auth",
-                        "set either a non-empty `bearer_token`, or `username` and `password`",
-                    ))
-                }
-            });
-        }
-        if let Some(t) = &self.tls {
-            #[cfg(feature = "tls")]
-            {
-                o = o.tls(crate::TlsFiles {
-                    cert_path: t.cert_path.clone(),
-                    key_path: t.key_path.clone(),
+        fn non_empty(v: &str, what: impl Into<String>, hint: &'static str) -> Result<(), Error> {
+            if v.is_empty() {
+                return Err(Error::EmptyValue {
+                    what: what.into(),
+                    hint,
                 });
             }
-            #[cfg(not(feature = "tls"))]
-            {
-                let _ = t;
-                return Err(invalid(
-                    "tls",
-                    "this build has no TLS support; enable the `tls` cargo feature of robustmq-log-metrics",
-                ));
-            }
+            Ok(())
         }
-        o.validate().map_err(|e| match e {
-            Error::InvalidConfigValue { key, message } => {
-                // The options name their fields; the config names its keys.
-                let key = match key.as_str() {
-                    "header_read_timeout" | "write_timeout" => format!("{key}_secs"),
-                    _ => key,
-                };
-                Error::InvalidConfigValue {
-                    key: format!("log_metrics.{key}"),
-                    message,
-                }
+        fn limit(name: &'static str, value: usize, max: usize) -> Result<(), Error> {
+            if !(1..=max).contains(&value) {
+                return Err(Error::InvalidLimit {
+                    name,
+                    value,
+                    min: 1,
+                    max,
+                });
             }
-            other => other,
-        })?;
-        Ok(o)
-    }
-
-    /// Checks every value; the error names the offending key.
-    pub fn validate(&self) -> Result<(), Error> {
-        self.server_options()?;
-        // The layer's checks name the setting; prefix them with the section.
-        self.layer.validate().map_err(|e| match e {
-            Error::EmptyValue { what, hint } => Error::EmptyValue {
-                what: format!("log_metrics: {what}"),
-                hint,
-            },
-            Error::ReservedValue { setting, value } => Error::ReservedValue {
-                setting: format!("log_metrics.{setting}"),
+            Ok(())
+        }
+        // A configured service named like a reserved value would share its
+        // series with the events the layer folds there: two meanings, one series.
+        fn not_reserved(setting: &str, value: &str) -> Result<(), Error> {
+            if RESERVED_VALUES.contains(&value) {
+                return Err(Error::ReservedValue {
+                    setting: setting.to_owned(),
+                    value: value.to_owned(),
+                });
+            }
+            Ok(())
+        }
+        limit("max_label_len", self.max_label_len, MAX_LABEL_LEN_LIMIT)?;
+        limit(
+            "max_events_per_service",
+            self.max_events_per_service,
+            MAX_EVENTS_PER_SERVICE_LIMIT,
+        )?;
+        limit("max_services", self.max_services, MAX_SERVICES_LIMIT)?;
+        if self.first_sample_hold > MAX_FIRST_SAMPLE_HOLD {
+            return Err(Error::InvalidLimit {
+                name: "first_sample_hold_secs",
+                value: usize::try_from(self.first_sample_hold.as_secs()).unwrap_or(usize::MAX),
+                min: 0,
+                max: MAX_FIRST_SAMPLE_HOLD.as_secs() as usize,
+            });
+        }
+        non_empty(
+            &self.default_service,
+            "default service",
+            "set a service name such as \"mqtt-broker\"",
+        )?;
+        non_empty(
+            &self.event_field,
+            "event field name",
+            "use the default \"event\"",
+        )?;
+        non_empty(
+            &self.service_field,
+            "service field name",
+            "use the default \"service\"",
+        )?;
+        not_reserved("default_service", &self.default_service)?;
+        for (prefix, service) in &self.services {
+            non_empty(
+                prefix,
+                format!("target prefix for service {service:?}"),
+                "use default_service for events of every target",
+            )?;
+            non_empty(
+                service,
+                format!("service name for target prefix {prefix:?}"),
+                "give every target prefix a service name",
+            )?;
+            not_reserved(&format!("services.{prefix:?}"), service)?;
+        }
+        let mut seen: Vec<&str> = Vec::new();
+        for (name, value) in &self.global_labels {
+            validate_label_name(name)?;
+            if seen.contains(&name.as_str()) {
+                return Err(Error::DuplicateLabel { name: name.clone() });
+            }
+            seen.push(name);
+            non_empty(
                 value,
-            },
-            other => other,
-        })
+                format!("value of global label {name:?}"),
+                "an empty label value means no label in Prometheus; remove the label or give it a value",
+            )?;
+        }
+        Ok(())
     }
 }
 
-impl LogMetrics {
-    /// A builder holding everything in `config` (checked first), to `build()`
-    /// as is or adjust further.
-    pub fn from_config(config: &LogMetricsConfig) -> Result<LogMetricsBuilder, Error> {
-        config.validate()?;
-        Ok(config.layer.to_builder())
+/// `(key, value)` pairs as a table, in the order given.
+mod pairs {
+    use serde::de::{MapAccess, Visitor};
+    use serde::ser::SerializeMap;
+    use serde::{Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(
+        pairs: &[(String, String)],
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(pairs.len()))?;
+        for (k, v) in pairs {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
     }
 
-    /// A builder holding the layer settings of `config`, checked first
-    /// (unknown keys included), to `build()` as is or adjust further: e.g.
-    /// RobustMQ's `log_metrics` appender, whose layer the admin server's
-    /// registry serves (no server here).
-    ///
-    /// ```
-    /// use robustmq_log_metrics::{LayerConfig, LogMetrics};
-    /// let config = LayerConfig::from_toml("preset = \"robustmq\"\nglobal_labels = { node_id = \"3\" }")?;
-    /// let (layer, handle) = LogMetrics::from_layer_config(&config)?
-    ///     .service_for_target("my_plugin", "plugin")
-    ///     .build()?;
-    /// # let _ = (layer, handle);
-    /// # Ok::<(), robustmq_log_metrics::Error>(())
-    /// ```
-    pub fn from_layer_config(config: &LayerConfig) -> Result<LogMetricsBuilder, Error> {
-        config.validate()?;
-        Ok(config.to_builder())
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Vec<(String, String)>, D::Error> {
+        struct Pairs;
+        impl<'de> Visitor<'de> for Pairs {
+            type Value = Vec<(String, String)>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a table of strings")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut pairs = Vec::new();
+                while let Some(pair) = map.next_entry()? {
+                    pairs.push(pair);
+                }
+                Ok(pairs)
+            }
+        }
+        deserializer.deserialize_map(Pairs)
+    }
+}
+
+/// A `Duration` as whole seconds (or fractional ones, when it has them).
+mod secs {
+    use std::time::Duration;
+
+    use serde::de::Error as _;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(d: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
+        if d.subsec_nanos() == 0 {
+            serializer.serialize_u64(d.as_secs())
+        } else {
+            serializer.serialize_f64(d.as_secs_f64())
+        }
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Duration, D::Error> {
+        let secs = f64::deserialize(deserializer)?;
+        Duration::try_from_secs_f64(secs)
+            .map_err(|e| D::Error::custom(format!("{secs} is not a duration in seconds ({e})")))
     }
 }

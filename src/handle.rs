@@ -1,4 +1,6 @@
-//! The handle: reads and renders the counts of one instance.
+//! The handle: every way to read the counts of one instance, in one place.
+//! The HTTP methods (feature `http`) are thin: the route and the server
+//! live in `http/`, which knows the instance, not the handle.
 
 use std::fmt;
 use std::sync::Arc;
@@ -6,6 +8,14 @@ use std::sync::Arc;
 use crate::instance::Instance;
 use crate::labels::LEVEL_NAMES;
 use crate::series::Family;
+
+#[cfg(feature = "http")]
+use crate::{
+    error::Error,
+    http::{MetricsServer, RouteOptions, ServerOptions},
+};
+#[cfg(feature = "http")]
+use std::{future::Future, net::SocketAddr};
 
 /// Reads the counts of one [`LogMetricsLayer`](crate::LogMetricsLayer).
 ///
@@ -40,7 +50,7 @@ impl LogMetricsHandle {
     /// A `prometheus_client` collector over the same counts, for a registry
     /// the application already serves (feature `prometheus-client`).
     #[cfg(feature = "prometheus-client")]
-    pub fn collector(&self) -> crate::LogMetricsCollector {
+    pub fn collector(&self) -> crate::exposition::collector::LogMetricsCollector {
         crate::exposition::collector::LogMetricsCollector::new(self.instance.clone())
     }
 
@@ -72,5 +82,103 @@ impl LogMetricsHandle {
             .iter()
             .filter(|s| s.family == Family::Events)
             .fold(0u64, |sum, s| sum.wrapping_add(s.total()))
+    }
+}
+
+/// The endpoint: a router to merge into an application's own, or a server
+/// of its own (feature `http`).
+#[cfg(feature = "http")]
+impl LogMetricsHandle {
+    /// A router serving `GET /metrics` (and `HEAD`) with the default
+    /// [`RouteOptions`], to merge into an application's router of any state
+    /// `S` before its `.with_state(..)`. Other methods get `405` with an
+    /// `Allow` header; other paths `404`.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # let (_layer, handle) = robustmq_log_metrics::LogMetrics::builder().build()?;
+    /// #[derive(Clone)]
+    /// struct AppState;
+    /// let app: axum::Router = axum::Router::<Arc<AppState>>::new()
+    ///     .merge(handle.router())
+    ///     .with_state(Arc::new(AppState));
+    /// # Ok::<(), robustmq_log_metrics::Error>(())
+    /// ```
+    pub fn router<S>(&self) -> axum::Router<S>
+    where
+        S: Clone + Send + Sync + 'static,
+    {
+        crate::http::metrics_router(&self.instance, &RouteOptions::default())
+    }
+
+    /// Like [`router`](Self::router) at another path (see
+    /// [`RouteOptions::path`] for what a path may hold).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidConfigValue`] naming `path` when it is not a literal path.
+    pub fn router_at<S>(&self, path: &str) -> Result<axum::Router<S>, Error>
+    where
+        S: Clone + Send + Sync + 'static,
+    {
+        self.router_with(&RouteOptions::at(path))
+    }
+
+    /// The router with `options`' path, auth, scrape bound and gzip.
+    ///
+    /// # Errors
+    ///
+    /// What [`RouteOptions::validate`] rejects, naming the field.
+    pub fn router_with<S>(&self, options: &RouteOptions) -> Result<axum::Router<S>, Error>
+    where
+        S: Clone + Send + Sync + 'static,
+    {
+        options.validate()?;
+        Ok(crate::http::metrics_router(&self.instance, options))
+    }
+
+    /// Binds `addr` and serves until Ctrl-C or SIGTERM. The bind error names the address.
+    pub async fn serve(&self, addr: SocketAddr) -> Result<(), Error> {
+        self.serve_with_shutdown(addr, crate::http::shutdown_signal())
+            .await
+    }
+
+    /// Binds `addr` and serves until `shutdown` completes, then finishes the
+    /// scrapes in flight (for up to 10 s) and returns.
+    pub async fn serve_with_shutdown(
+        &self,
+        addr: SocketAddr,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), Error> {
+        self.serve_with_options(ServerOptions::new(addr), shutdown)
+            .await
+    }
+
+    /// Serves with `options` (checked first) until `shutdown` completes.
+    pub async fn serve_with_options(
+        &self,
+        options: ServerOptions,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), Error> {
+        let prepared = crate::http::Prepared::new(&self.instance, options)?;
+        let local = prepared.local;
+        prepared.run(shutdown).await.map_err(|source| Error::Serve {
+            addr: local,
+            source,
+        })
+    }
+
+    /// Binds `addr` now (so a port conflict is reported here, naming the
+    /// address) and serves on a thread of its own with its own small runtime,
+    /// so the endpoint neither needs nor disturbs the application's runtime,
+    /// and a failing server never touches logging. Works inside or outside a
+    /// tokio runtime. Stop it with [`MetricsServer::shutdown`] or by dropping it.
+    pub fn spawn_server(&self, addr: SocketAddr) -> Result<MetricsServer, Error> {
+        self.spawn_server_with(ServerOptions::new(addr))
+    }
+
+    /// Like [`spawn_server`](Self::spawn_server) with `options` (checked first).
+    pub fn spawn_server_with(&self, options: ServerOptions) -> Result<MetricsServer, Error> {
+        crate::http::Prepared::new(&self.instance, options)?.spawn()
     }
 }

@@ -5,13 +5,14 @@
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use dashmap::DashMap;
 use tracing_core::callsite::Identifier;
 use tracing_core::Metadata;
 
 use crate::cardinality::{Cardinality, Placement, Service};
+use crate::config::{LayerConfig, UnstructuredEvents};
 use crate::labels::{level_index, truncate};
 use crate::series::SeriesTable;
 
@@ -21,24 +22,6 @@ pub(crate) const INTERNAL_TARGET: &str = "robustmq_log_metrics::internal";
 
 /// Text appended to every render (the optional global `metrics` recorder's).
 pub(crate) type ExtraExposition = Box<dyn Fn() -> String + Send + Sync>;
-
-/// Validated settings, as the builder hands them over.
-pub(crate) struct Settings {
-    pub(crate) enabled: bool,
-    pub(crate) default_service: String,
-    /// Target prefix -> service; longest prefix wins, the first of equal ones.
-    pub(crate) targets: Vec<(String, String)>,
-    pub(crate) event_field: String,
-    pub(crate) service_field: String,
-    pub(crate) global_labels: Vec<(String, String)>,
-    pub(crate) max_events_per_service: usize,
-    pub(crate) max_services: usize,
-    pub(crate) max_label_len: usize,
-    pub(crate) first_sample_hold: Duration,
-    /// Label an event without an event field by its call site.
-    pub(crate) callsite_events: bool,
-    pub(crate) extra_exposition: Option<ExtraExposition>,
-}
 
 /// Facts about one callsite, computed when it registers.
 #[derive(Debug)]
@@ -89,13 +72,15 @@ impl fmt::Debug for Instance {
 }
 
 impl Instance {
-    pub(crate) fn new(s: Settings) -> Self {
-        let cut = |v: &str| truncate(v, s.max_label_len).to_owned();
+    /// `config` must have passed `validate()`.
+    pub(crate) fn new(config: LayerConfig, extra_exposition: Option<ExtraExposition>) -> Self {
+        let cut = |v: &str| truncate(v, config.max_label_len).to_owned();
         let series = SeriesTable::default();
-        let cardinality = Cardinality::new(s.max_events_per_service, s.max_services);
-        let default_service = cardinality.configured_service(&series, &cut(&s.default_service));
-        let mut targets: Vec<(Box<str>, Arc<Service>)> = s
-            .targets
+        let cardinality = Cardinality::new(config.max_events_per_service, config.max_services);
+        let default_service =
+            cardinality.configured_service(&series, &cut(&config.default_service));
+        let mut targets: Vec<(Box<str>, Arc<Service>)> = config
+            .target_services()
             .iter()
             .map(|(prefix, service)| {
                 let service = cardinality.configured_service(&series, &cut(service));
@@ -106,25 +91,25 @@ impl Instance {
         targets.sort_by_key(|(prefix, _)| std::cmp::Reverse(prefix.len()));
         Self {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
-            enabled: s.enabled,
-            max_label_len: s.max_label_len,
-            event_field: s.event_field.into(),
-            service_field: s.service_field.into(),
-            global_labels: s
+            enabled: config.enabled,
+            max_label_len: config.max_label_len,
+            event_field: config.event_field.as_str().into(),
+            service_field: config.service_field.as_str().into(),
+            global_labels: config
                 .global_labels
                 .iter()
                 .map(|(k, v)| (k.clone(), cut(v)))
                 .collect(),
             epoch: Instant::now(),
-            first_sample_hold_ms: u64::try_from(s.first_sample_hold.as_millis())
+            first_sample_hold_ms: u64::try_from(config.first_sample_hold.as_millis())
                 .unwrap_or(u64::MAX),
-            callsite_events: s.callsite_events,
+            callsite_events: config.unstructured == UnstructuredEvents::Callsite,
             series,
             cardinality,
             targets,
             default_service,
             callsites: DashMap::new(),
-            extra_exposition: s.extra_exposition,
+            extra_exposition,
         }
     }
 

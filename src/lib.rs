@@ -55,6 +55,11 @@
 //!
 //! # Features
 //!
+//! - `http` (default): the endpoint, [`LogMetricsHandle::router`] and
+//!   [`LogMetricsHandle::spawn_server`], [`ServerOptions`] and the
+//!   `[log_metrics]` server section [`LogMetricsConfig`]; pulls axum, hyper
+//!   and tokio. Without it (`default-features = false`) the crate is the
+//!   layer, the handle's `render()` and, with `prometheus-client`, the collector.
 //! - `prometheus-client`: `LogMetricsHandle::collector()` exposes the counts as
 //!   a `prometheus_client` collector, for a broker that serves its own registry
 //!   (any prometheus-client from 0.23.1, RobustMQ's, to 0.26).
@@ -73,6 +78,7 @@ mod config;
 mod error;
 mod exposition;
 mod handle;
+#[cfg(feature = "http")]
 mod http;
 mod instance;
 mod labels;
@@ -80,16 +86,12 @@ mod layer;
 mod series;
 
 // The README's integration snippet compiles and runs as written.
-#[cfg(all(doctest, feature = "prometheus-client"))]
+#[cfg(all(doctest, feature = "prometheus-client", feature = "http"))]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 
-pub use builder::{
-    LogMetrics, LogMetricsBuilder, UnstructuredEvents, DEFAULT_MAX_EVENTS_PER_SERVICE,
-    DEFAULT_MAX_LABEL_LEN, DEFAULT_MAX_SERVICES, MAX_EVENTS_PER_SERVICE_LIMIT, MAX_LABEL_LEN_LIMIT,
-    MAX_SERVICES_LIMIT, ROBUSTMQ_SERVICES,
-};
-pub use config::{AuthConfig, LayerConfig, LogMetricsConfig, Preset, TlsConfig, LAYER_KEYS};
+pub use builder::{LogMetrics, LogMetricsBuilder};
+pub use config::{LayerConfig, Preset, UnstructuredEvents, ROBUSTMQ_SERVICES};
 pub use error::Error;
 #[cfg(feature = "prometheus-client")]
 pub use exposition::collector::LogMetricsCollector;
@@ -98,10 +100,30 @@ pub use exposition::{EVENTS_METRIC, OVERFLOW_METRIC};
 pub use handle::LogMetricsHandle;
 #[cfg(feature = "tls")]
 pub use http::TlsFiles;
+#[cfg(feature = "http")]
 pub use http::{
-    Auth, MetricsServer, RouteOptions, ServerOptions, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_LISTEN,
-    DEFAULT_MAX_CONCURRENT_SCRAPES, DEFAULT_MAX_CONNECTIONS, DEFAULT_PATH, DEFAULT_WRITE_TIMEOUT,
-    MAX_CONCURRENT_SCRAPES_LIMIT, MAX_CONNECTIONS_LIMIT, MAX_PATH_LEN, MAX_TIMEOUT, MIN_TIMEOUT,
+    Auth, AuthConfig, LogMetricsConfig, MetricsServer, RouteOptions, ServerConfig, ServerOptions,
+    TlsConfig,
 };
 pub use labels::{OVERFLOW, RESERVED_VALUES, UNSTRUCTURED};
 pub use layer::LogMetricsLayer;
+
+/// The layer's defaults and the bounds `build()` checks.
+pub mod limits {
+    pub use crate::config::{
+        DEFAULT_MAX_EVENTS_PER_SERVICE, DEFAULT_MAX_LABEL_LEN, DEFAULT_MAX_SERVICES,
+        MAX_EVENTS_PER_SERVICE_LIMIT, MAX_FIRST_SAMPLE_HOLD, MAX_LABEL_LEN_LIMIT,
+        MAX_SERVICES_LIMIT,
+    };
+}
+
+/// The server's defaults and the bounds its options' `validate()` checks
+/// (feature `http`).
+#[cfg(feature = "http")]
+pub mod server {
+    pub use crate::http::{
+        DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_LISTEN, DEFAULT_MAX_CONCURRENT_SCRAPES,
+        DEFAULT_MAX_CONNECTIONS, DEFAULT_PATH, DEFAULT_WRITE_TIMEOUT, MAX_CONCURRENT_SCRAPES_LIMIT,
+        MAX_CONNECTIONS_LIMIT, MAX_PATH_LEN, MAX_TIMEOUT, MIN_TIMEOUT,
+    };
+}

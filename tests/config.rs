@@ -33,7 +33,7 @@ fn a_full_section_is_read_and_used() {
         "#,
     )
     .unwrap();
-    assert_eq!(cfg.path, "/log-metrics");
+    assert_eq!(cfg.server.path, "/log-metrics");
     assert_eq!(cfg.listen_addr().unwrap().port(), 0);
     let (layer, handle) = LogMetrics::from_config(&cfg).unwrap().build().unwrap();
     use tracing_subscriber::prelude::*;
@@ -51,7 +51,7 @@ fn a_full_section_is_read_and_used() {
 fn a_missing_section_gives_the_defaults() {
     let cfg = LogMetricsConfig::from_toml("[other]\nx = 1\n").unwrap();
     assert_eq!(cfg, LogMetricsConfig::default());
-    assert_eq!(cfg.listen, "127.0.0.1:9477");
+    assert_eq!(cfg.server.listen, "127.0.0.1:9477");
 }
 
 #[test]

@@ -176,7 +176,7 @@ fn bearer_token_auth() {
                 .starts_with("Bearer"),
             "{r:?}"
         );
-        assert!(!r.text().contains("robustmq_log_events_total"));
+        assert_eq!(r.text(), "unauthorized\n");
     }
     let r = http(
         addr,
@@ -186,7 +186,13 @@ fn bearer_token_auth() {
     )
     .unwrap();
     assert_eq!(r.status, 200);
-    assert!(r.text().contains("robustmq_log_events_total"));
+    assert_eq!(
+        support::sample(
+            &r.text(),
+            r#"robustmq_log_events_total{level="info",service="robustmq",event="event_0"}"#
+        ),
+        Some(0)
+    );
     server.shutdown().unwrap();
 }
 

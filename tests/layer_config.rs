@@ -99,10 +99,77 @@ fn a_misspelled_key_next_to_the_appender_keys_is_named() {
     assert!(e.to_string().contains("preset, default_service"), "{e}");
 }
 
+/// RobustMQ's `Filter`: an externally tagged enum flattened into each
+/// appender (keys `target`, `targets`, `level`).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Filter {
+    #[allow(dead_code)] // read only by RobustMQ
+    Target(Target),
+    Targets(Vec<Target>),
+    Level(String),
+}
+
+/// The same keys as a flattened struct.
+#[derive(Debug, Deserialize)]
+struct FilterFields {
+    #[serde(default)]
+    targets: Vec<Target>,
+    #[serde(default)]
+    level: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct FilteredByEnum {
+    #[serde(flatten)]
+    filter: Filter,
+    #[serde(flatten)]
+    metrics: LayerConfig,
+}
+
+#[derive(Debug, Deserialize)]
+struct FilteredByStruct {
+    #[serde(flatten)]
+    filter: FilterFields,
+    #[serde(flatten)]
+    metrics: LayerConfig,
+}
+
+#[test]
+fn a_misspelled_key_after_a_flattened_filter_is_named_and_the_filter_keys_are_not() {
+    let clean = "targets = [{ path = \"\", level = \"info\" }]\npreset = \"robustmq\"\n";
+    let typo = format!("{clean}max_labl_len = 3\n");
+    let by_enum: FilteredByEnum = toml::from_str(clean).unwrap();
+    assert!(matches!(by_enum.filter, Filter::Targets(ref t) if t.len() == 1));
+    assert_eq!(by_enum.metrics.unknown_keys(), [] as [String; 0]);
+    assert!(LogMetrics::from_layer_config(&by_enum.metrics).is_ok());
+    let by_struct: FilteredByStruct = toml::from_str(clean).unwrap();
+    assert_eq!(by_struct.filter.targets.len(), 1);
+    assert_eq!(by_struct.filter.level, None);
+    assert_eq!(by_struct.metrics.unknown_keys(), [] as [String; 0]);
+    let level: FilteredByEnum = toml::from_str("level = \"warn\"\n").unwrap();
+    assert!(matches!(level.filter, Filter::Level(ref l) if l == "warn"));
+    assert_eq!(level.metrics.unknown_keys(), [] as [String; 0]);
+
+    let by_enum: FilteredByEnum = toml::from_str(&typo).unwrap();
+    let by_struct: FilteredByStruct = toml::from_str(&typo).unwrap();
+    for metrics in [by_enum.metrics, by_struct.metrics] {
+        assert_eq!(metrics.unknown_keys(), ["max_labl_len"]);
+        let e = LogMetrics::from_layer_config(&metrics).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "unknown key `max_labl_len` in the log metrics configuration; expected one of: {}",
+                LayerConfig::keys().join(", ")
+            )
+        );
+    }
+}
+
 #[test]
 fn a_wrong_type_under_flatten_still_names_the_key() {
     let e = appender(&LOGGER_TOML.replace("node_id = \"3\"", "node_id = 3")).unwrap_err();
-    assert!(e.to_string().contains("`global_labels`"), "{e}");
+    assert!(e.to_string().contains("`global_labels.node_id`"), "{e}");
     let e =
         appender(&LOGGER_TOML.replace("preset = \"robustmq\"", "preset = \"robust\"")).unwrap_err();
     assert!(e.to_string().contains("`preset`"), "{e}");
@@ -307,7 +374,7 @@ fn the_server_section_reads_layer_keys_at_the_same_level() {
     .unwrap();
     assert_eq!(cfg.layer.preset, Some(Preset::Robustmq));
     assert_eq!(cfg.layer.unstructured, UnstructuredEvents::Callsite);
-    assert_eq!(cfg.listen, "127.0.0.1:0");
+    assert_eq!(cfg.server.listen, "127.0.0.1:0");
     let e = LogMetricsConfig::from_toml("[log_metrics]\ntargets = []\n").unwrap_err();
     assert!(e.to_string().contains("`targets`"), "{e}");
 }

@@ -9,33 +9,52 @@ mod support;
 const RELEASES: [&str; 7] = [
     "0.23.1", "0.24.0", "0.24.1", "0.25.0", "0.25.1", "0.25.2", "0.26.0",
 ];
+/// The release just below the range.
+const BELOW: &str = "0.23.0";
 
-fn cargo(args: &[&str]) -> String {
-    support::cargo_in("prometheus-client-matrix", args)
-}
-
-#[test]
-fn the_range_in_cargo_toml_is_the_one_tested() {
-    let manifest = std::fs::read_to_string(support::repo_dir().join("Cargo.toml")).unwrap();
-    assert!(
-        manifest
-            .contains(r#"prometheus-client = { version = ">=0.23.1, <0.27", optional = true }"#),
-        "update RELEASES here when the range changes"
-    );
-}
-
-#[test]
-fn every_release_in_the_range_encodes_exact_label_values() {
-    let hostile = "quote\"back\\slash\nnewline";
-    for release in RELEASES {
-        cargo(&[
+/// Locks the matrix crate to `release`; `Err` with cargo's message when the
+/// crate's dependency range refuses it.
+fn lock(release: &str) -> Result<(), String> {
+    let out = support::cargo_in_output(
+        "prometheus-client-matrix",
+        &[
             "update",
             "--quiet",
             "--package",
             "prometheus-client",
             "--precise",
             release,
-        ]);
+        ],
+    );
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+fn cargo(args: &[&str]) -> String {
+    support::cargo_in("prometheus-client-matrix", args)
+}
+
+#[test]
+fn every_release_in_the_range_encodes_exact_label_values() {
+    // The ends of the range as cargo resolves it from the registry, not as
+    // Cargo.toml spells it: the newest release it accepts is the last of
+    // RELEASES, and the one below the first is refused.
+    cargo(&["update", "--quiet", "--package", "prometheus-client"]);
+    let newest = support::resolved("prometheus-client-matrix", "prometheus-client");
+    let last = RELEASES[RELEASES.len() - 1];
+    assert!(
+        newest.starts_with(&format!("prometheus-client v{last}\n")),
+        "the range accepts a release newer than {last}: add it to RELEASES\n{newest}"
+    );
+    let refused = lock(BELOW).expect_err("the release below the range is accepted");
+    assert!(refused.contains(BELOW), "{refused}");
+
+    let hostile = "quote\"back\\slash\nnewline";
+    for release in RELEASES {
+        lock(release).unwrap_or_else(|e| panic!("{release} is refused by the range:\n{e}"));
         let locked = support::resolved("prometheus-client-matrix", "prometheus-client");
         assert!(
             locked.starts_with(&format!("prometheus-client v{release}\n")),

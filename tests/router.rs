@@ -46,6 +46,10 @@ async fn body_text(response: Response) -> String {
     String::from_utf8(bytes.to_vec()).unwrap()
 }
 
+/// The series `handle_with_events` counts into.
+const STORAGE_ERRORS: &str =
+    r#"robustmq_log_events_total{level="error",service="robustmq",event="storage_error"}"#;
+
 fn storage_errors(text: &str) -> f64 {
     support::parse(text)
         .into_iter()
@@ -91,7 +95,11 @@ async fn router_at_serves_its_path_only_and_rejects_router_syntax() {
     let router: Router = handle.router_at("/log-metrics").unwrap();
     let r = call(&router, "GET", "/log-metrics", &[]).await;
     assert_eq!(r.status(), StatusCode::OK);
-    assert!(body_text(r).await.contains("robustmq_log_events_total"));
+    // The first scrape of the series: its 0.
+    assert_eq!(
+        support::sample(&body_text(r).await, STORAGE_ERRORS),
+        Some(0)
+    );
     assert_eq!(
         call(&router, "GET", "/metrics", &[]).await.status(),
         StatusCode::NOT_FOUND
@@ -148,11 +156,14 @@ async fn router_with_applies_auth_gzip_and_the_scrape_bound() {
     flate2::read::GzDecoder::new(&bytes[..])
         .read_to_string(&mut text)
         .unwrap();
-    assert!(text.contains("robustmq_log_events_total"));
+    assert_eq!(support::sample(&text, STORAGE_ERRORS), Some(0), "{text}");
     // Written (and dropped): the permit is back.
     let r = call(&router, "GET", "/m", &[auth]).await;
     assert_eq!(r.status(), StatusCode::OK);
-    drop(r);
+    assert_eq!(
+        support::sample(&body_text(r).await, STORAGE_ERRORS),
+        Some(2)
+    );
     // A dropped, unread body gives it back too.
     assert_eq!(
         call(&router, "GET", "/m", &[auth]).await.status(),
@@ -190,10 +201,15 @@ async fn routers_merge_into_a_stateful_router_before_with_state() {
         body_text(call(&app, "GET", "/name", &[]).await).await,
         "admin"
     );
-    for path in ["/metrics", "/log-metrics", "/private"] {
+    // One handle behind the three routes: the first scrape shows the 0, the others the count.
+    for (path, shown) in [("/metrics", 0), ("/log-metrics", 2), ("/private", 2)] {
         let r = call(&app, "GET", path, &[]).await;
         assert_eq!(r.status(), StatusCode::OK, "{path}");
-        assert!(body_text(r).await.contains("robustmq_log_events_total"));
+        assert_eq!(
+            support::sample(&body_text(r).await, STORAGE_ERRORS),
+            Some(shown),
+            "{path}"
+        );
     }
 }
 
@@ -223,7 +239,9 @@ fn serve_with_shutdown_serves_until_told_and_frees_the_port() {
         support::http(addr, "GET", "/metrics", &[]).ok()
     });
     assert_eq!(r.status, 200);
-    assert!(r.text().contains("robustmq_log_events_total"));
+    assert_eq!(support::sample(&r.text(), STORAGE_ERRORS), Some(0));
+    let r = support::http(addr, "GET", "/metrics", &[]).unwrap();
+    assert_eq!(support::sample(&r.text(), STORAGE_ERRORS), Some(2));
 
     let _ = stop.0.take().unwrap().send(());
     let start = Instant::now();

@@ -218,6 +218,8 @@ fn router_syntax_and_huge_timeouts_in_config_are_named() {
     assert_eq!(o.max_connections, 2);
     assert_eq!(
         o.listen,
-        robustmq_log_metrics::DEFAULT_LISTEN.parse().unwrap()
+        robustmq_log_metrics::server::DEFAULT_LISTEN
+            .parse()
+            .unwrap()
     );
 }

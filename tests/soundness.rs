@@ -56,6 +56,8 @@ fn new_event_and_service_values_and_partial_memo_hits_count_exactly() {
     let (d, h) = new_dispatch();
     let events = ["a", "b", "a", "c", "a"];
     let services = ["s1", "s1", "s2", "s2", ""];
+    // What each (service, event) series must hold, as logged.
+    let mut expected: std::collections::BTreeMap<(&str, &str), u64> = Default::default();
     tracing::dispatcher::with_default(&d, || {
         for round in 0..n(10) {
             for (i, (e, s)) in events.iter().zip(services).enumerate() {
@@ -67,16 +69,19 @@ fn new_event_and_service_values_and_partial_memo_hits_count_exactly() {
                     events[(i + 1) % 5]
                 };
                 tracing::warn!(event = e, service = s, "x");
+                // An empty service value falls back to the target's service.
+                let filed_under = if s.is_empty() { "robustmq" } else { s };
+                *expected.entry((filed_under, e)).or_default() += 1;
             }
         }
     });
-    assert_eq!(h.total_events(), n(10) * 5);
-    // An empty service value falls back to the target's service.
-    let by_service: u64 = ["s1", "s2", "robustmq"]
-        .iter()
-        .flat_map(|s| ["a", "b", "c"].map(|e| h.count("warn", s, e).unwrap_or(0)))
-        .sum();
-    assert_eq!(by_service, n(10) * 5);
+    for service in ["s1", "s2", "robustmq"] {
+        for event in ["a", "b", "c"] {
+            let want = expected.get(&(service, event)).copied();
+            assert_eq!(h.count("warn", service, event), want, "{service}/{event}");
+        }
+    }
+    assert_eq!(h.total_events(), n(10) * 5, "no series beyond these");
 }
 
 #[test]
@@ -117,15 +122,44 @@ fn threads_logging_while_another_renders_count_exactly() {
         })
         .collect();
     start.wait();
+    let each = threads as u64 * per_thread / 2;
     let mut renders = 0;
+    let mut last = [0u64; 2];
     while workers.iter().any(|w| !w.is_finished()) || renders == 0 {
-        assert!(h.render().contains("robustmq_log_events_total"));
+        let text = h.render();
+        // Every render shows each series at a count between the last one
+        // shown and what was logged: never torn, never going back.
+        for (i, event) in ["even", "odd"].into_iter().enumerate() {
+            if let Some(shown) = shown(&text, event) {
+                assert!(
+                    last[i] <= shown && shown <= each,
+                    "{event}: {shown}\n{text}"
+                );
+                last[i] = shown;
+            }
+        }
         renders += 1;
     }
     for w in workers {
         w.join().unwrap();
     }
-    assert_eq!(h.total_events(), threads as u64 * per_thread);
+    assert_eq!(h.count("info", "robustmq", "even"), Some(each));
+    assert_eq!(h.count("info", "robustmq", "odd"), Some(each));
+    let text = h.render();
+    assert_eq!(
+        (shown(&text, "even"), shown(&text, "odd")),
+        (Some(each), Some(each)),
+        "{text}"
+    );
+}
+
+/// The value a render shows for `event` at level info of the default service.
+fn shown(text: &str, event: &str) -> Option<u64> {
+    let series =
+        format!(r#"robustmq_log_events_total{{level="info",service="robustmq",event="{event}"}} "#);
+    text.lines()
+        .find_map(|line| line.strip_prefix(series.as_str()))
+        .map(|value| value.parse().unwrap())
 }
 
 #[test]

@@ -31,8 +31,13 @@ fn two_thousand_short_lived_threads_under_two_scrapers_count_exactly() {
             let (h, stop) = (h.clone(), stop.clone());
             std::thread::spawn(move || {
                 let mut renders = 0u64;
+                let mut last = 0;
                 while !stop.load(Ordering::Relaxed) {
-                    assert!(h.render().contains("robustmq_log_events_total"));
+                    // Never torn, never going back, never past what is logged.
+                    if let Some(shown) = churn_shown(&h.render()) {
+                        assert!(last <= shown && shown <= 2000 * 5, "{last} then {shown}");
+                        last = shown;
+                    }
                     renders += 1;
                 }
                 renders
@@ -63,6 +68,18 @@ fn two_thousand_short_lived_threads_under_two_scrapers_count_exactly() {
     }
     assert_eq!(h.count("info", "robustmq", "churn"), Some(2000 * 5));
     assert_eq!(h.count("info", "robustmq", "unstructured"), Some(2000 * 5));
+    assert_eq!(churn_shown(&h.render()), Some(2000 * 5));
+}
+
+/// The value a render shows for the `churn` series.
+fn churn_shown(text: &str) -> Option<u64> {
+    text.lines()
+        .find_map(|line| {
+            line.strip_prefix(
+                r#"robustmq_log_events_total{level="info",service="robustmq",event="churn"} "#,
+            )
+        })
+        .map(|value| value.parse().unwrap())
 }
 
 #[test]

@@ -13,7 +13,7 @@ pub fn name_problem(name: &str) -> Option<String> {
     }
     if name.len() > 64 {
         return Some(format!(
-            "is {} bytes; keep event names under 64",
+            "is {} bytes; keep event names at most 64 bytes long",
             name.len()
         ));
     }

@@ -376,8 +376,19 @@ fn exit_codes_tell_usage_errors_and_internal_errors_apart() {
     );
     assert_eq!(lint(&["fix", "src", "--names", "does/not/exist.toml"]).0, 2);
     assert_eq!(lint(&["--help"]).0, 0);
-    // Clean: no findings in the linter's own source.
-    assert_eq!(lint(&["src"]).0, 0);
+    // Clean: structured calls only, each of them read (a tree without
+    // tracing calls would be clean whatever the scanner does).
+    let (code, v) = json(&["tests/fixtures/clean/structured.rs"]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["findings"], serde_json::json!([]), "{v}");
+    assert_eq!(
+        (
+            v["summary"]["calls"].as_u64(),
+            v["summary"]["structured"].as_u64()
+        ),
+        (Some(5), Some(5)),
+        "{v}"
+    );
     // Output that cannot be written (Linux's /dev/full: every write fails
     // with "no space left") is an internal error.
     let full = std::fs::OpenOptions::new()

@@ -1,5 +1,6 @@
 // Plain-jsonnet builders for the few Grafana objects the dashboards use
-// (grafonnet is not vendored: STYLE.md). Shapes follow Grafana's dashboard
+// (grafonnet and jsonnet-bundler are not reachable from this project's machines,
+// so plain jsonnet). Shapes follow Grafana's dashboard
 // schema, which tests/dashboards.rs validates against.
 local ds = { type: 'prometheus', uid: '${datasource}' };
 

@@ -1,14 +1,16 @@
-//! The `/metrics` HTTP endpoint: a router to merge into an application's
-//! own, or a server of its own with the limits a broker needs.
+//! The `/metrics` HTTP endpoint (feature `http`): a router to merge into an
+//! application's own, or a server of its own with the limits a broker needs.
 //!
 //! Modules, top-down: `options` (what the endpoint is, and all of its
-//! validation), `auth` (credentials), `body` (the response body that holds
-//! the scrape permit), `routes` (the router factory and the handler), `io`
-//! (the write timeout), `tls` (feature `tls`), `server` (listen, accept,
-//! limits, shutdown).
+//! validation), `config` (the `[log_metrics]` section that maps onto the
+//! options), `auth` (credentials), `body` (the response body that holds the
+//! scrape permit), `routes` (the router factory and the handler), `io` (the
+//! write timeout), `tls` (feature `tls`), `server` (listen, accept, limits,
+//! shutdown). They know the instance; the handle's methods call them.
 
 mod auth;
 mod body;
+mod config;
 mod io;
 mod options;
 mod routes;
@@ -16,6 +18,7 @@ mod server;
 mod tls;
 
 pub use auth::Auth;
+pub use config::{AuthConfig, LogMetricsConfig, ServerConfig, TlsConfig};
 #[cfg(feature = "tls")]
 pub use options::TlsFiles;
 pub use options::{
@@ -23,4 +26,6 @@ pub use options::{
     DEFAULT_MAX_CONCURRENT_SCRAPES, DEFAULT_MAX_CONNECTIONS, DEFAULT_PATH, DEFAULT_WRITE_TIMEOUT,
     MAX_CONCURRENT_SCRAPES_LIMIT, MAX_CONNECTIONS_LIMIT, MAX_PATH_LEN, MAX_TIMEOUT, MIN_TIMEOUT,
 };
+pub(crate) use routes::metrics_router;
 pub use server::MetricsServer;
+pub(crate) use server::{shutdown_signal, Prepared};

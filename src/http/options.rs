@@ -7,8 +7,8 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use crate::error::Error;
 use crate::http::auth::Auth;
-use crate::Error;
 
 /// The stand-alone server's default address: loopback, on a port that
 /// RobustMQ does not use (its operator's Prometheus port is 9091, its

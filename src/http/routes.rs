@@ -15,10 +15,10 @@ use tokio::sync::Semaphore;
 use crate::http::auth::ExpectedAuth;
 use crate::http::body::ScrapeBody;
 use crate::http::options::RouteOptions;
-use crate::{Error, LogMetricsHandle};
+use crate::instance::Instance;
 
 struct RouteState {
-    handle: LogMetricsHandle,
+    instance: Arc<Instance>,
     auth: Option<ExpectedAuth>,
     permits: Arc<Semaphore>,
 }
@@ -44,12 +44,12 @@ async fn scrape(State(state): State<Arc<RouteState>>, headers: HeaderMap) -> Res
         )
             .into_response();
     };
-    // Rendering is CPU work (about 0.35 ms per 10,000 series): off the
+    // Rendering is CPU work (for 10,000 series see BENCHMARKS.md): off the
     // runtime's threads, so accepting and timing out other clients goes on.
-    let handle = state.handle.clone();
-    match tokio::task::spawn_blocking(move || handle.render()).await {
+    let instance = state.instance.clone();
+    match tokio::task::spawn_blocking(move || crate::exposition::text::render(&instance)).await {
         Ok(text) => (
-            [(CONTENT_TYPE, crate::CONTENT_TYPE)],
+            [(CONTENT_TYPE, crate::exposition::text::CONTENT_TYPE)],
             Body::new(ScrapeBody::new(text, permit)),
         )
             .into_response(),
@@ -59,12 +59,12 @@ async fn scrape(State(state): State<Arc<RouteState>>, headers: HeaderMap) -> Res
 
 /// `options` must have passed `validate()`: axum panics on a path that is
 /// not a literal.
-pub(crate) fn metrics_router<S>(handle: &LogMetricsHandle, options: &RouteOptions) -> Router<S>
+pub(crate) fn metrics_router<S>(instance: &Arc<Instance>, options: &RouteOptions) -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
 {
     let state = Arc::new(RouteState {
-        handle: handle.clone(),
+        instance: instance.clone(),
         auth: options.auth.as_ref().map(ExpectedAuth::new),
         permits: Arc::new(Semaphore::new(options.max_concurrent_scrapes)),
     });
@@ -75,55 +75,5 @@ where
         router.layer(tower_http::compression::CompressionLayer::new().gzip(true))
     } else {
         router
-    }
-}
-
-impl LogMetricsHandle {
-    /// A router serving `GET /metrics` (and `HEAD`) with the default
-    /// [`RouteOptions`], to merge into an application's router of any state
-    /// `S` before its `.with_state(..)`. Other methods get `405` with an
-    /// `Allow` header; other paths `404`.
-    ///
-    /// ```
-    /// # use std::sync::Arc;
-    /// # let (_layer, handle) = robustmq_log_metrics::LogMetrics::builder().build()?;
-    /// #[derive(Clone)]
-    /// struct AppState;
-    /// let app: axum::Router = axum::Router::<Arc<AppState>>::new()
-    ///     .merge(handle.router())
-    ///     .with_state(Arc::new(AppState));
-    /// # Ok::<(), robustmq_log_metrics::Error>(())
-    /// ```
-    pub fn router<S>(&self) -> Router<S>
-    where
-        S: Clone + Send + Sync + 'static,
-    {
-        metrics_router(self, &RouteOptions::default())
-    }
-
-    /// Like [`router`](Self::router) at another path (see
-    /// [`RouteOptions::path`] for what a path may hold).
-    ///
-    /// # Errors
-    ///
-    /// [`Error::InvalidConfigValue`] naming `path` when it is not a literal path.
-    pub fn router_at<S>(&self, path: &str) -> Result<Router<S>, Error>
-    where
-        S: Clone + Send + Sync + 'static,
-    {
-        self.router_with(&RouteOptions::at(path))
-    }
-
-    /// The router with `options`' path, auth, scrape bound and gzip.
-    ///
-    /// # Errors
-    ///
-    /// What [`RouteOptions::validate`] rejects, naming the field.
-    pub fn router_with<S>(&self, options: &RouteOptions) -> Result<Router<S>, Error>
-    where
-        S: Clone + Send + Sync + 'static,
-    {
-        options.validate()?;
-        Ok(metrics_router(self, options))
     }
 }

@@ -18,56 +18,50 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 use tokio::sync::Semaphore;
 
+use crate::error::Error;
 use crate::http::io::WriteTimeout;
 use crate::http::options::ServerOptions;
 use crate::http::routes::metrics_router;
 use crate::http::tls::Acceptor;
-use crate::{Error, LogMetricsHandle};
+use crate::instance::Instance;
 
-impl LogMetricsHandle {
-    /// Binds `addr` and serves until Ctrl-C or SIGTERM. The bind error names the address.
-    pub async fn serve(&self, addr: SocketAddr) -> Result<(), Error> {
-        self.serve_with_shutdown(addr, shutdown_signal()).await
-    }
+/// Everything checked and loaded before serving, so that every
+/// configuration error is returned to the caller, never met in the server.
+pub(crate) struct Prepared {
+    options: ServerOptions,
+    listener: std::net::TcpListener,
+    pub(crate) local: SocketAddr,
+    router: Router,
+    acceptor: Option<Acceptor>,
+}
 
-    /// Binds `addr` and serves until `shutdown` completes, then finishes the
-    /// scrapes in flight (for up to 10 s) and returns.
-    pub async fn serve_with_shutdown(
-        &self,
-        addr: SocketAddr,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> Result<(), Error> {
-        self.serve_with_options(ServerOptions::new(addr), shutdown)
-            .await
-    }
-
-    /// Serves with `options` (checked first) until `shutdown` completes.
-    pub async fn serve_with_options(
-        &self,
-        options: ServerOptions,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> Result<(), Error> {
-        let prepared = Prepared::new(self, options)?;
-        let local = prepared.local;
-        prepared.run(shutdown).await.map_err(|source| Error::Serve {
-            addr: local,
+impl Prepared {
+    pub(crate) fn new(instance: &Arc<Instance>, options: ServerOptions) -> Result<Self, Error> {
+        options.validate()?;
+        #[cfg(feature = "tls")]
+        let acceptor = crate::http::tls::acceptor(options.tls.as_ref())?;
+        #[cfg(not(feature = "tls"))]
+        let acceptor = None;
+        let listener = bind(options.listen)?;
+        let local = listener.local_addr().map_err(|source| Error::Bind {
+            addr: options.listen,
             source,
+        })?;
+        let router = metrics_router(instance, &options.route)
+            .layer(axum::middleware::from_fn(refuse_request_bodies));
+        Ok(Self {
+            options,
+            listener,
+            local,
+            router,
+            acceptor,
         })
     }
 
-    /// Binds `addr` now (so a port conflict is reported here, naming the
-    /// address) and serves on a thread of its own with its own small runtime,
-    /// so the endpoint neither needs nor disturbs the application's runtime,
-    /// and a failing server never touches logging. Works inside or outside a
-    /// tokio runtime. Stop it with [`MetricsServer::shutdown`] or by dropping it.
-    pub fn spawn_server(&self, addr: SocketAddr) -> Result<MetricsServer, Error> {
-        self.spawn_server_with(ServerOptions::new(addr))
-    }
-
-    /// Like [`spawn_server`](Self::spawn_server) with `options` (checked first).
-    pub fn spawn_server_with(&self, options: ServerOptions) -> Result<MetricsServer, Error> {
-        let prepared = Prepared::new(self, options)?;
-        let local = prepared.local;
+    /// Serves on a thread of its own with its own small runtime, so the
+    /// endpoint neither needs nor disturbs the application's runtime.
+    pub(crate) fn spawn(self) -> Result<MetricsServer, Error> {
+        let local = self.local;
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let serve_err = move |source| Error::Serve {
             addr: local,
@@ -84,7 +78,7 @@ impl LogMetricsHandle {
                     let shutdown = async move {
                         let _ = rx.await;
                     };
-                    prepared.run(shutdown).await.map_err(serve_err)
+                    self.run(shutdown).await.map_err(serve_err)
                 })
             })
             .map_err(serve_err)?;
@@ -94,45 +88,11 @@ impl LogMetricsHandle {
             thread: Some(thread),
         })
     }
-}
-
-/// Everything checked and loaded before serving, so that every
-/// configuration error is returned to the caller, never met in the server.
-struct Prepared {
-    options: ServerOptions,
-    listener: std::net::TcpListener,
-    local: SocketAddr,
-    router: Router,
-    acceptor: Option<Acceptor>,
-}
-
-impl Prepared {
-    fn new(handle: &LogMetricsHandle, options: ServerOptions) -> Result<Self, Error> {
-        options.validate()?;
-        #[cfg(feature = "tls")]
-        let acceptor = crate::http::tls::acceptor(options.tls.as_ref())?;
-        #[cfg(not(feature = "tls"))]
-        let acceptor = None;
-        let listener = bind(options.listen)?;
-        let local = listener.local_addr().map_err(|source| Error::Bind {
-            addr: options.listen,
-            source,
-        })?;
-        let router = metrics_router(handle, &options.route)
-            .layer(axum::middleware::from_fn(refuse_request_bodies));
-        Ok(Self {
-            options,
-            listener,
-            local,
-            router,
-            acceptor,
-        })
-    }
 
     /// Serves until `shutdown`; inside a tokio runtime.
     // Without the `tls` feature the TLS branch is statically unreachable.
     #[cfg_attr(not(feature = "tls"), allow(unused_variables, unreachable_code))]
-    async fn run(self, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
+    pub(crate) async fn run(self, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
         use hyper_util::rt::{TokioIo, TokioTimer};
         use hyper_util::service::TowerToHyperService;
 
@@ -304,7 +264,7 @@ fn bind(addr: SocketAddr) -> Result<std::net::TcpListener, Error> {
     Ok(l)
 }
 
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

@@ -8,8 +8,8 @@ mod imp {
     use tokio_rustls::rustls::pki_types::pem::PemObject;
     use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
+    use crate::error::Error;
     use crate::http::options::TlsFiles;
-    use crate::Error;
 
     pub(crate) type Acceptor = tokio_rustls::TlsAcceptor;
 

@@ -428,18 +428,23 @@ pub fn nonzero_counts(
 }
 
 /// Runs cargo on a crate of its own under `tests/` (`dir`: its folder name)
-/// with its own target dir, and returns stdout; panics with stderr on failure.
-pub fn cargo_in(dir: &str, args: &[&str]) -> String {
+/// with its own target dir, whatever its exit status.
+pub fn cargo_in_output(dir: &str, args: &[&str]) -> std::process::Output {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join(dir);
-    let out = Command::new(cargo)
+    Command::new(cargo)
         .args(args)
         .arg("--manifest-path")
         .arg(repo_dir().join("tests").join(dir).join("Cargo.toml"))
         .env("CARGO_TARGET_DIR", target)
         .env_remove("RUSTFLAGS")
         .output()
-        .expect("run cargo");
+        .expect("run cargo")
+}
+
+/// Like [`cargo_in_output`]; returns stdout and panics with stderr on failure.
+pub fn cargo_in(dir: &str, args: &[&str]) -> String {
+    let out = cargo_in_output(dir, args);
     assert!(
         out.status.success(),
         "cargo {args:?} failed:\n{}",
@@ -512,4 +517,13 @@ pub fn serve_appender_metrics(
         }),
     );
     serve_router(router)
+}
+
+/// The value of one sample line of a text exposition, found by its series as
+/// rendered (`name{label="value",...}`, labels in exposition order): the
+/// check looks at a sample, never at a name that the HELP line always prints.
+pub fn sample(text: &str, series: &str) -> Option<u64> {
+    text.lines()
+        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
+        .map(|value| value.parse().expect("an integer sample value"))
 }
