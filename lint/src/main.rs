@@ -383,7 +383,7 @@ fn check(a: &CheckArgs, out: &mut impl Write) -> Result<u8, Failure> {
         };
         for call in calls {
             if let Some(max) = max_severity {
-                if call.level.map_or(true, |l| severity(l) > max) {
+                if call.level.is_none_or(|l| severity(l) > max) {
                     continue;
                 }
             }

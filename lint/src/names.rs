@@ -146,7 +146,7 @@ impl Taxonomy {
                 let score = e.words.len() * 10
                     + usize::from(crate_bonus) * 5
                     + usize::from(level == Some(e.level.as_str()));
-                if best.map_or(true, |(s, _)| score > s) {
+                if best.is_none_or(|(s, _)| score > s) {
                     best = Some((score, e));
                 }
             }

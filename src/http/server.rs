@@ -285,7 +285,7 @@ pub(crate) async fn shutdown_signal() {
     }
 }
 
-/// A running metrics server from [`LogMetricsHandle::spawn_server`].
+/// A running metrics server from [`LogMetricsHandle::spawn_server`](crate::LogMetricsHandle::spawn_server).
 /// Dropping it stops the server without waiting.
 #[derive(Debug)]
 pub struct MetricsServer {
