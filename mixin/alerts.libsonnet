@@ -1,148 +1,207 @@
 // Alerts. One name per condition; warning and critical variants of a condition
 // share the name and differ in `severity`, so Alertmanager's usual inhibition
-// (critical silences warning with equal labels) works.
+// (critical silences warning with equal labels) works. Every alert reads
+// recorded series (rules.libsonnet) and sits in the rules' group, after them.
 local lib = import 'lib.libsonnet';
 
 {
-  prometheusAlerts+:: {
-    local c = $._config,
-    local events(extra='') = lib.series(c, 'robustmq_log_events_total', extra),
-    local annotations(name, summary, description) = {
-      summary: summary,
-      description: description,
-      runbook_url: lib.runbookURL(c, name),
-    },
-    local percent(x) = '%g%%' % (x * 100),
+  local c = $._config,
+  local cl = c.clusterLabel,
+  local fleet = lib.labelList([cl, 'service']),
+  local w = c.rateWindow,
+  local annotations(name, summary, description) = {
+    summary: summary,
+    description: description,
+    runbook_url: lib.runbookURL(c, name),
+  },
+  local percent(x) = '%g%%' % (x * 100),
+  local inCluster = '{{ with $labels.%s }} in cluster {{ . }}{{ end }}' % cl,
 
-    // The error share per broker and service, guarded by a minimum error count.
-    // It reads the raw counters (not the recording rule) so it is evaluated in
-    // the same group, with no lag behind another group.
-    local errorRatio(threshold) = |||
-      sum without (level, event) (rate(%(errors)s[%(w)s]))
-        / sum without (level, event) (rate(%(all)s[%(w)s]))
-        > %(threshold)g
+  // One burn-rate pair: both windows above factor x budget, and at least
+  // errorRatioMinErrors errors in the short window (the average rate over the
+  // window times its length).
+  local pair(p) = |||
+    (
+      cluster_service:robustmq_log_errors:ratio_rate%(long)s > %(threshold)g
       and
-      sum without (level, event) (increase(%(errors)s[%(w)s])) >= %(min)d
-    ||| % { errors: events('level="error"'), all: events(), w: c.errorRatioWindow, threshold: threshold, min: c.errorRatioMinErrors },
+      cluster_service:robustmq_log_errors:ratio_rate%(short)s > %(threshold)g
+      and on (%(fleet)s)
+      %(errors)s >= %(min)d
+    )
+  ||| % {
+    long: p.long,
+    short: p.short,
+    threshold: p.factor * c.errorBudget,
+    fleet: fleet,
+    errors: if p.short == w
+    then 'cluster_service:robustmq_log_errors:rate%s * %d' % [w, lib.seconds(w)]
+    else 'avg_over_time(cluster_service:robustmq_log_errors:rate%s[%s]) * %d' % [w, p.short, lib.seconds(p.short)],
+    min: c.errorRatioMinErrors,
+  },
+  local burn(severity, forDuration) = {
+    local pairs = [p for p in c.burnRateWindows if p.severity == severity],
+    alert: 'RobustMQErrorBudgetBurn',
+    comment:: 'Multi-window, multi-burn-rate on the fleet of each (cluster, service), over an error budget of %s of the operational events: %s. One alert per service, however many brokers.' % [
+      percent(c.errorBudget),
+      std.join('; ', ['%s and %s above %gx' % [p.long, p.short, p.factor] for p in pairs]),
+    ],
+    expr: std.join('or\n', [pair(p) for p in pairs]),
+    'for': forDuration,
+    labels: { severity: severity },
+    annotations: annotations(
+      'RobustMQErrorBudgetBurn',
+      if severity == 'critical'
+      then 'A RobustMQ service burns its error budget fast enough to exhaust it within days.'
+      else 'A RobustMQ service burns its error budget faster than it lasts.',
+      '{{ $labels.service }}%s logs {{ $value | humanizePercentage }} of its operational events (%s) at error level over the long window of a pair (%s the %s error budget, both windows).' % [
+        inCluster,
+        std.join('|', c.operationalLevels),
+        std.join(' or ', ['%s/%s above %gx' % [p.long, p.short, p.factor] for p in pairs]),
+        percent(c.errorBudget),
+      ],
+    ),
+  },
 
-    local highErrorRate(severity, threshold, forDuration) = {
-      alert: 'RobustMQHighErrorRate',
-      comment:: 'Both sides summed over event names before dividing; at least %d errors in the window, so a quiet service does not alert on one error.' % c.errorRatioMinErrors,
-      expr: errorRatio(threshold),
-      'for': forDuration,
-      labels: { severity: severity },
+  alertRules:: [
+    burn('critical', c.alertFor.errorBudgetBurnCritical),
+    burn('warning', c.alertFor.errorBudgetBurnWarning),
+    {
+      alert: 'RobustMQBrokerHighErrorRate',
+      comment:: "One broker well above its service's fleet (an outlier); a whole fleet at a high ratio is RobustMQErrorBudgetBurn, not one of these per broker.",
+      expr: |||
+        service_instance:robustmq_log_errors:ratio_rate%(w)s > %(ratio)g
+        and
+        service_instance:robustmq_log_errors:ratio_rate%(w)s
+          > on (%(fleet)s) group_left ()
+          (%(factor)g * cluster_service:robustmq_log_errors:ratio_rate%(w)s)
+        and
+        service_instance:robustmq_log_errors:rate%(w)s * %(s)d >= %(min)d
+      ||| % { w: w, ratio: c.brokerErrorRatio, fleet: fleet, factor: c.brokerOutlierFactor, s: lib.seconds(w), min: c.errorRatioMinErrors },
+      'for': c.alertFor.brokerHighErrorRate,
+      labels: { severity: 'warning' },
       annotations: annotations(
-        'RobustMQHighErrorRate',
-        'A RobustMQ service logs more than %s of its events at error level.' % percent(threshold),
-        '{{ $labels.service }} on {{ $labels.instance }} (node {{ $labels.%s }}) logged {{ $value | humanizePercentage }} of its events at error level over the last %s (%s threshold %s).' % [c.brokerLabel, c.errorRatioWindow, severity, percent(threshold)],
+        'RobustMQBrokerHighErrorRate',
+        'One RobustMQ broker logs far more errors than the rest of its service.',
+        "{{ $labels.service }} on broker {{ $labels.%s }} ({{ $labels.instance }})%s logs {{ $value | humanizePercentage }} of its operational events at error level over %s, above %s and %gx its service's fleet ratio." % [c.brokerLabel, inCluster, w, percent(c.brokerErrorRatio), c.brokerOutlierFactor],
       ),
     },
+    {
+      alert: 'RobustMQNewErrorEvent',
+      comment:: "An error event name that no broker of the cluster logged in the previous day: in a long-running process too (the history keeps events logged, not series that exist). One alert per (cluster, service, event). Silent on a first deploy and after Prometheus lost its data: the `and on` clause needs the service's log metrics a full history ago.",
+      expr: |||
+        cluster_service_event:robustmq_log_errors:rate%(w)s * %(s)d > 0
+        unless on (%(fleet)s, event)
+          max_over_time(cluster_service_event:robustmq_log_errors:max_rate%(w)s_%(h)s[%(nw)s] offset %(nw)s)
+        and on (%(fleet)s)
+          max_over_time(cluster_service:robustmq_log_events:present_history_ago[%(nw)s] offset %(nw)s)
+      ||| % { fleet: fleet, w: w, s: lib.seconds(w), h: c.newEventHistory, nw: c.newEventWindow },
+      'for': c.alertFor.newErrorEvent,
+      labels: { severity: 'info' },
+      annotations: annotations(
+        'RobustMQNewErrorEvent',
+        'A RobustMQ service logs an error event that no broker logged in the day before.',
+        '{{ $labels.service }}%s logged error event "{{ $labels.event }}" {{ $value | humanize }} times in the last %s across its brokers; no broker of the cluster logged it in the %s before.' % [inCluster, w, c.newEventHistory],
+      ),
+    },
+    {
+      alert: 'RobustMQStorageErrors',
+      comment:: 'A rate, not a share of all events: 400 storage errors per second are as dangerous among 100,000 events per second as among 1,000.',
+      expr: 'cluster_service:robustmq_log_storage_errors:rate%s > %g\n' % [w, c.storageErrorRate],
+      'for': c.alertFor.storageErrors,
+      labels: { severity: 'critical' },
+      annotations: annotations(
+        'RobustMQStorageErrors',
+        'A RobustMQ service keeps logging storage errors: acknowledged messages are at risk.',
+        '{{ $labels.service }}%s logs {{ printf "%%.2f" $value }} storage errors per second across its brokers over %s (threshold %g/s).' % [inCluster, w, c.storageErrorRate],
+      ),
+    },
+    {
+      alert: 'RobustMQLogLabelOverflow',
+      comment:: 'Event names past max_events_per_service, or services past max_services (counted under service="overflow"), per cluster and service.',
+      expr: |||
+        sum by (%(fleet)s) (service_instance:robustmq_log_label_overflow:rate%(w)s) > 0
+        or
+        sum by (%(fleet)s) (cluster_service_level:robustmq_log_events:rate%(w)s{service="%(overflow)s"}) > 0
+      ||| % { fleet: fleet, w: w, overflow: c.overflowService },
+      'for': c.alertFor.labelOverflow,
+      labels: { severity: 'warning' },
+      annotations: annotations(
+        'RobustMQLogLabelOverflow',
+        'RobustMQ log metrics fold new label values into "overflow".',
+        '{{ $labels.service }}%s counts {{ printf "%%.2f" $value }} events per second as overflow: a call site puts unbounded values in the event or service field, or a cap (robustmq_log_label_limit) is too low.' % inCluster,
+      ),
+    },
+    {
+      alert: 'RobustMQLogEventNamesNearLimit',
+      comment:: 'Distinct event names (reserved values left out, as the cap leaves them out) against the cap each broker exports, robustmq_log_label_limit{kind="events_per_service"}; the worst broker of each (cluster, service).',
+      expr: |||
+        max by (%(fleet)s) (service_instance:robustmq_log_event_names:ratio_limit) > %(ratio)g
+      ||| % { fleet: fleet, ratio: c.eventsNearCapRatio },
+      'for': c.alertFor.eventsNearCap,
+      labels: { severity: 'warning' },
+      annotations: annotations(
+        'RobustMQLogEventNamesNearLimit',
+        'A RobustMQ service approaches max_events_per_service distinct event names.',
+        '{{ $labels.service }}%s has {{ $value | humanizePercentage }} of max_events_per_service distinct event names on its fullest broker (threshold %s); at the cap new names are counted as "overflow".' % [inCluster, percent(c.eventsNearCapRatio)],
+      ),
+    },
+    {
+      alert: 'RobustMQTargetDown',
+      comment:: "A scrape target that fails, per cluster and instance (kubernetes-mixin's TargetDown, per target).",
+      expr: '%s == 0\n' % lib.series(c, 'up'),
+      'for': c.alertFor.targetDown,
+      labels: { severity: 'warning' },
+      annotations: annotations(
+        'RobustMQTargetDown',
+        'A RobustMQ broker cannot be scraped.',
+        'Target {{ $labels.instance }} of job {{ $labels.job }}%s (pod {{ $labels.pod }}) has failed its scrapes for %s.' % [inCluster, c.alertFor.targetDown],
+      ),
+    },
+    {
+      alert: 'RobustMQLogMetricsAbsent',
+      comment:: 'A target that is up but exports no log metrics: the layer is missing from its subscriber, or its metrics are served elsewhere. The overflow counter exists for every service the layer knows from its start.',
+      expr: |||
+        %(up)s == 1
+        unless on (%(target)s)
+        service_instance:robustmq_log_label_overflow:rate%(w)s
+      ||| % { up: lib.series(c, 'up'), target: lib.labelList([cl] + c.targetLabels), w: w },
+      'for': c.alertFor.logMetricsAbsent,
+      labels: { severity: 'warning' },
+      annotations: annotations(
+        'RobustMQLogMetricsAbsent',
+        'A RobustMQ broker is scraped but exports no log metrics.',
+        'Target {{ $labels.instance }} of job {{ $labels.job }}%s (pod {{ $labels.pod }}) is up and exports no robustmq_log_* series: the log-metrics layer is not installed, or not on this endpoint.' % inCluster,
+      ),
+    },
+    {
+      alert: 'RobustMQLogTargetsAbsent',
+      comment:: 'The selector matches no target at all: every other alert is blind. absent() has no labels to tell clusters apart; a cluster whose targets vanish from a central store is RobustMQTargetDown until its series go stale.',
+      expr: 'absent(%s)\n' % lib.series(c, 'up'),
+      'for': c.alertFor.targetsAbsent,
+      labels: { severity: 'warning' },
+      annotations: annotations(
+        'RobustMQLogTargetsAbsent',
+        'Prometheus scrapes no RobustMQ broker: the log alerts are blind.',
+        'No target matches up{%s}: service discovery finds no broker, or the selector does not match the job name.' % c.selector,
+      ),
+    },
+    {
+      alert: 'RobustMQLogAppenderDroppingLines',
+      comment:: 'A non-blocking log appender drops lines because its buffer is full (tracing_appender::non_blocking is lossy), per cluster, service and appender.',
+      expr: |||
+        sum by (%(fleet)s, appender) (instance_appender:robustmq_log_appender_dropped_lines:rate%(w)s) > 0
+      ||| % { fleet: fleet, w: w },
+      'for': c.alertFor.appenderDroppingLines,
+      labels: { severity: 'warning' },
+      annotations: annotations(
+        'RobustMQLogAppenderDroppingLines',
+        'A RobustMQ log appender drops log lines.',
+        'Appender {{ $labels.appender }} of {{ $labels.service }}%s drops {{ printf "%%.2f" $value }} lines per second across its brokers: its non-blocking buffer is full, and those lines are lost.' % inCluster,
+      ),
+    },
+  ],
 
-    groups+: [
-      {
-        name: 'robustmq-logs.alerts',
-        rules: [
-          highErrorRate('warning', c.errorRatioWarning, c.alertFor.highErrorRateWarning),
-          highErrorRate('critical', c.errorRatioCritical, c.alertFor.highErrorRateCritical),
-          {
-            alert: 'RobustMQNewErrorEvent',
-            comment:: 'One alert per (cluster, service, event), however many brokers log it. No storm on a first deploy or after Prometheus lost its data: the `and on` clause needs the service\'s log metrics a full history ago. Cheap: it reads recorded per-cluster series, never a day of raw ones.',
-            expr: |||
-              cluster_service_event:robustmq_log_errors:increase5m > 0
-              unless on (%(cluster)s, service, event)
-                max_over_time(cluster_service_event:robustmq_log_errors:max_increase5m_1d[%(w)s] offset %(w)s)
-              and on (%(cluster)s, service)
-                max_over_time(service:robustmq_log_events:present_history_ago[%(w)s] offset %(w)s)
-            ||| % { cluster: c.clusterLabel, w: c.newEventWindow },
-            'for': c.alertFor.newErrorEvent,
-            labels: { severity: 'info' },
-            annotations: annotations(
-              'RobustMQNewErrorEvent',
-              'A RobustMQ service logs an error event it did not log in the day before.',
-              '{{ $labels.service }} logged error event "{{ $labels.event }}" {{ $value | humanize }} times in 5 minutes across its brokers; it was not logged in the %s before.' % c.newEventHistory,
-            ),
-          },
-          {
-            alert: 'RobustMQStorageErrors',
-            comment:: 'A share of the service\'s events, not a count: a count grows with traffic, and a healthy broker at 0.2% errors would cross it.',
-            expr: |||
-              sum without (level, event) (rate(%(storage)s[%(w)s]))
-                / sum without (level, event) (rate(%(all)s[%(w)s]))
-                > %(ratio)g
-              and
-              sum without (level, event) (increase(%(storage)s[%(w)s])) >= %(min)d
-            ||| % {
-              storage: events('level="error", event=~"%s"' % lib.alternatives(c.storageErrorEvents)),
-              all: events(),
-              w: c.storageErrorWindow,
-              ratio: c.storageErrorRatio,
-              min: c.storageErrorMinErrors,
-            },
-            'for': c.alertFor.storageErrors,
-            labels: { severity: 'warning' },
-            annotations: annotations(
-              'RobustMQStorageErrors',
-              'A RobustMQ service keeps logging storage errors.',
-              '{{ $labels.service }} on {{ $labels.instance }} (node {{ $labels.%s }}): {{ $value | humanizePercentage }} of its events over the last %s were storage errors (threshold %s).' % [c.brokerLabel, c.storageErrorWindow, percent(c.storageErrorRatio)],
-            ),
-          },
-          {
-            alert: 'RobustMQLogLabelOverflow',
-            comment:: 'Event names past max_events_per_service, or services past max_services.',
-            expr: |||
-              sum without (level, event) (increase(%s[10m])) > 0
-              or
-              sum without (level, event) (increase(%s[10m])) > 0
-            ||| % [lib.series(c, 'robustmq_log_label_overflow_total'), events('service="%s"' % c.overflowService)],
-            'for': c.alertFor.labelOverflow,
-            labels: { severity: 'warning' },
-            annotations: annotations(
-              'RobustMQLogLabelOverflow',
-              'RobustMQ log metrics fold new label values into "overflow".',
-              '{{ $labels.service }} on {{ $labels.instance }} had {{ $value | humanize }} events counted as overflow in 10 minutes: a call site puts unbounded values in the event or service field, or the cap is too low.',
-            ),
-          },
-          {
-            alert: 'RobustMQLogEventNamesNearLimit',
-            comment:: 'No metric exports the cap: _config.maxEventsPerService mirrors it. Distinct event values per broker and service, whatever their level.',
-            expr: |||
-              count without (event) (count without (level) (%s))
-                > %d
-            ||| % [events('service!="%s"' % c.overflowService), std.floor(c.maxEventsPerService * c.eventsNearCapRatio)],
-            'for': c.alertFor.eventsNearCap,
-            labels: { severity: 'warning' },
-            annotations: annotations(
-              'RobustMQLogEventNamesNearLimit',
-              'A RobustMQ service approaches max_events_per_service distinct event names.',
-              '{{ $labels.service }} on {{ $labels.instance }} has {{ $value }} distinct event names; at %d (max_events_per_service) new names are counted as "overflow".' % c.maxEventsPerService,
-            ),
-          },
-          {
-            alert: 'RobustMQLogMetricsAbsent',
-            comment:: 'A broker (by its id, stable across rollouts) that exported log metrics within the window and exports none now: its target is down, gone from discovery, or the layer is missing. Or a target that is down and has not exported any within the window.',
-            expr: |||
-              (
-                max by (%(cluster)s, job, %(broker)s) (max_over_time(instance:robustmq_log_events:rate5m[%(w)s]))
-                unless on (%(cluster)s, job, %(broker)s)
-                max by (%(cluster)s, job, %(broker)s) (instance:robustmq_log_events:rate5m)
-              )
-              or
-              (
-                max without () (%(up)s == 0)
-                unless on (job, instance)
-                max_over_time(instance:robustmq_log_events:rate5m[%(w)s])
-              )
-            ||| % { cluster: c.clusterLabel, broker: c.brokerLabel, w: c.absentWindow, up: lib.series(c, 'up') },
-            'for': c.alertFor.logMetricsAbsent,
-            labels: { severity: 'warning' },
-            annotations: annotations(
-              'RobustMQLogMetricsAbsent',
-              'A RobustMQ broker no longer exports log metrics.',
-              'Job {{ $labels.job }}: broker {{ with $labels.%s }}{{ . }}{{ else }}{{ $labels.instance }}{{ end }} exported log metrics within the last %s and exports none now (target down, gone, or the log-metrics layer is missing).' % [c.brokerLabel, c.absentWindow],
-            ),
-          },
-        ],
-      },
-    ],
-  },
+  // The alerts live in the rules' group (rules.libsonnet), so that they read
+  // the samples recorded in the same evaluation.
+  prometheusAlerts+:: { groups+: [] },
 }

@@ -19,20 +19,43 @@
     // %s is the alert name in lower case, the anchor of its section in docs/runbooks.md.
     runbookURLPattern: 'https://github.com/robustmq/robustmq-log-metrics/blob/main/docs/runbooks.md#%s',
 
-    // Error ratio per broker and service, over errorRatioWindow.
-    errorRatioWindow: '5m',
-    errorRatioWarning: 0.01,
-    errorRatioCritical: 0.10,
-    // A ratio needs this many errors in the window before it alerts: one error in a
-    // quiet service that logs ten events in five minutes is 10%, and means nothing.
-    errorRatioMinErrors: 5,
+    // The error ratio's denominator: the operational levels, so that turning on
+    // debug or trace logging does not dilute it.
+    operationalLevels: ['error', 'warn', 'info'],
 
-    // Storage errors put acknowledged messages at risk, so they alert at a lower share
-    // than the general error ratio, but a healthy broker (0.2% errors) stays far below.
+    // Error budget: the share of operational events a service may log at error
+    // level (an objective of 99%). Burn rate = error ratio / errorBudget.
+    errorBudget: 0.01,
+    // Multi-window, multi-burn-rate alerts (the SRE workbook, chapter 5; the
+    // windows of kubernetes-mixin's SLOs): a pair fires when both its long and
+    // its short window burn faster than `factor`. Critical pages, warning tickets.
+    burnRateWindows: [
+      { severity: 'critical', long: '1h', short: '5m', factor: 14.4 },
+      { severity: 'critical', long: '6h', short: '30m', factor: 6 },
+      { severity: 'warning', long: '1d', short: '2h', factor: 3 },
+      { severity: 'warning', long: '3d', short: '6h', factor: 1 },
+    ],
+    // The budget panel's period.
+    errorBudgetPeriod: '30d',
+    // A ratio needs this many errors in the pair's short window before it alerts:
+    // one error in a quiet service that logs ten events is 10%, and means nothing.
+    errorRatioMinErrors: 5,
+    // The window of the base rates every longer window is averaged from.
+    rateWindow: '5m',
+    // The evaluation interval of the rule groups (Prometheus' global
+    // evaluation_interval): the long windows average this many samples.
+    evaluationInterval: '1m',
+
+    // A broker whose error ratio is above brokerErrorRatio and brokerOutlierFactor
+    // times its service's fleet ratio: a ticket for one bad broker. A whole fleet at
+    // a high ratio is the fleet alert's, not 50 of these.
+    brokerErrorRatio: 0.05,
+    brokerOutlierFactor: 3,
+
+    // Storage errors put acknowledged messages at risk: they page on their rate,
+    // whatever share of all events they are.
     storageErrorEvents: ['storage_error'],
-    storageErrorRatio: 0.005,
-    storageErrorMinErrors: 10,
-    storageErrorWindow: '10m',
+    storageErrorRate: 0.1,  // per second, per cluster and service (30 in 5 minutes)
 
     // Reserved event values (never a real event name) and the call-site fallback
     // (`module::path:line`): the new-error-event alert ignores them all.
@@ -49,31 +72,37 @@
     // goes on, then resolves by itself.
     newEventWindow: '1h',
 
-    // The crate's per-service cap on event names (max_events_per_service); no metric
-    // exports it, so keep this equal to the broker's setting.
-    maxEventsPerService: 256,
+    // Distinct event names of a service on a broker, as a share of the broker's
+    // exported cap (robustmq_log_label_limit{kind="events_per_service"}).
     eventsNearCapRatio: 0.8,
 
-    // A broker whose log metrics were present within this window and are gone now.
-    absentWindow: '1h',
+    // The labels that tell scrape targets apart, besides clusterLabel.
+    targetLabels: ['job', 'instance'],
 
     // `for` of every alert, by name and severity.
     alertFor: {
-      highErrorRateWarning: '5m',
-      highErrorRateCritical: '5m',
+      errorBudgetBurnCritical: '2m',
+      errorBudgetBurnWarning: '15m',
+      brokerHighErrorRate: '30m',
       newErrorEvent: '1m',
-      storageErrors: '10m',
+      storageErrors: '5m',
       labelOverflow: '5m',
-      logMetricsAbsent: '5m',
       eventsNearCap: '15m',
+      targetDown: '5m',
+      logMetricsAbsent: '10m',
+      targetsAbsent: '10m',
+      appenderDroppingLines: '5m',
     },
 
-    // Grafana.
+    // Grafana. With showMultiCluster the cluster variable is shown and every legend
+    // names the cluster (as kubernetes-mixin's showMultiCluster does); without it
+    // the variable is hidden and matches every value, or none.
+    showMultiCluster: false,
     dashboardTags: ['robustmq'],
     dashboardRefresh: '30s',
     dashboardTimeFrom: 'now-1h',
     // The Loki stream labels Fluent Bit sets (deploy/fluent-bit/fluent-bit.yaml):
-    // job, namespace, pod, node_id, level (lower case).
+    // job, cluster, namespace, pod, node_id, level (lower case).
     lokiSelector: 'job="robustmq"',
     levelColors: { 'error': 'red', warn: 'orange', info: 'blue', debug: '#8e8e8e', trace: 'purple' },
 

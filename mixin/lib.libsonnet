@@ -6,6 +6,14 @@
   // `a|b|c` as an anchored PromQL regex alternative.
   alternatives(values):: std.join('|', values),
 
+  // Seconds in a Prometheus duration of one unit ('5m', '6h', '3d').
+  seconds(d)::
+    local units = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
+    std.parseInt(d[:std.length(d) - 1]) * units[d[std.length(d) - 1]],
+
+  // `a, b` for a `by (...)` or `on (...)` clause.
+  labelList(labels):: std.join(', ', labels),
+
   // The runbook link of an alert.
   runbookURL(config, alert):: config.runbookURLPattern % std.asciiLower(alert),
 

@@ -1,89 +1,193 @@
-// Recording rules. Aggregations use `without`, so every topology label of the
-// scrape (cluster, namespace, pod, node_id, job, instance) survives; only the
-// fleet and history rules aggregate `by`, on purpose.
+// Recording rules. Each raw counter is read once per evaluation, by one of three
+// rules over disjoint selectors (errors; other levels without an event field;
+// other levels with one); every other rule, alert and panel reads recorded
+// series. Per-broker rules aggregate with `without`, so every topology label of
+// the scrape (cluster, namespace, pod, node_id, job, instance) survives; fleet
+// rules aggregate `by (cluster, service)`, the unit that pages.
+//
+// The alerts are evaluated in this same group, after these rules (mixin.libsonnet
+// puts them there): Prometheus evaluates a group's rules in order, so an alert
+// reads the samples recorded a moment before, with no lag behind another group.
 local lib = import 'lib.libsonnet';
 
 {
+  local c = $._config,
+  local cl = c.clusterLabel,
+  local fleet = lib.labelList([cl, 'service']),
+  local w = c.rateWindow,
+  local events(extra) = lib.series(c, 'robustmq_log_events_total', extra),
+  local reserved = lib.alternatives(c.reservedEvents + [c.callSiteEventRegex]),
+
+  // Every window an alert or panel reads a ratio over: the base window and each
+  // burn-rate pair's long and short window.
+  ratioWindows:: std.set([w] + std.flattenArrays([[p.short, p.long] for p in c.burnRateWindows]), lib.seconds),
+
+  // The error ratio of every (cluster, service) over `window`: the base rates
+  // averaged over the window (sum over sum: the average ratio weighted by volume).
+  local ratioRule(window) = {
+    comment:: if window == w
+    then 'Error ratio per cluster and service over the operational levels (%s): the burn-rate alerts and panels.' % std.join('|', c.operationalLevels)
+    else 'The same ratio over %s, from the %s rates recorded above (%d samples per series), never from raw counters.' % [window, w, lib.seconds(window) / lib.seconds(c.evaluationInterval)],
+    record: 'cluster_service:robustmq_log_errors:ratio_rate%s' % window,
+    expr: if window == w then |||
+      cluster_service:robustmq_log_errors:rate%(w)s
+      /
+      cluster_service:robustmq_log_operational:rate%(w)s
+    ||| % { w: w } else |||
+      sum_over_time(cluster_service:robustmq_log_errors:rate%(w)s[%(window)s])
+      /
+      sum_over_time(cluster_service:robustmq_log_operational:rate%(w)s[%(window)s])
+    ||| % { w: w, window: window },
+  },
+
+  // The recording rules of the main group, in evaluation order.
+  recordingRules:: [
+    {
+      comment:: 'Raw read 1 of 3: every error series, per broker, service and event name. The base of the error views, the new-event and storage alerts.',
+      record: 'service_instance_event:robustmq_log_errors:rate%s' % w,
+      expr: 'sum without (level) (rate(%s[%s]))' % [events('level="error"'), w],
+    },
+    {
+      comment:: "Raw read 2 of 3: the other levels' events without an event field, per broker, service and level (the log standard's migration).",
+      record: 'service_instance_level:robustmq_log_unstructured:rate%s' % w,
+      expr: 'sum without (event) (rate(%s[%s]))' % [events('level!="error", event="unstructured"'), w],
+    },
+    {
+      comment:: "Raw read 3 of 3: the other levels' events with an event field, per broker, service and level.",
+      record: 'service_instance_level:robustmq_log_structured:rate%s' % w,
+      expr: 'sum without (event) (rate(%s[%s]))' % [events('level!="error", event!="unstructured"'), w],
+    },
+    {
+      comment:: 'All events per broker, service and level, from the three reads above (`a + b or a or b`: either side may be missing). The base of the panels.',
+      record: 'service_instance_level:robustmq_log_events:rate%s' % w,
+      expr: |||
+        (
+          service_instance_level:robustmq_log_unstructured:rate%(w)s
+          + service_instance_level:robustmq_log_structured:rate%(w)s
+        )
+        or service_instance_level:robustmq_log_unstructured:rate%(w)s
+        or service_instance_level:robustmq_log_structured:rate%(w)s
+        or label_replace(sum without (event) (service_instance_event:robustmq_log_errors:rate%(w)s), "level", "error", "", "")
+      ||| % { w: w },
+    },
+    {
+      comment:: 'Error events per broker and service.',
+      record: 'service_instance:robustmq_log_errors:rate%s' % w,
+      expr: 'sum without (event) (service_instance_event:robustmq_log_errors:rate%s)' % w,
+    },
+    {
+      comment:: "The ratio's denominator per broker and service: the operational levels only, so debug or trace logging does not dilute it.",
+      record: 'service_instance:robustmq_log_operational:rate%s' % w,
+      expr: 'sum without (level) (service_instance_level:robustmq_log_events:rate%s{level=~"%s"})' % [w, lib.alternatives(c.operationalLevels)],
+    },
+    {
+      comment:: 'Error ratio per broker and service: RobustMQBrokerHighErrorRate and the per-broker panels.',
+      record: 'service_instance:robustmq_log_errors:ratio_rate%s' % w,
+      expr: |||
+        service_instance:robustmq_log_errors:rate%(w)s
+        /
+        service_instance:robustmq_log_operational:rate%(w)s
+      ||| % { w: w },
+    },
+    {
+      comment:: 'Events per broker over all services and levels: the per-broker rate panels.',
+      record: 'instance:robustmq_log_events:rate%s' % w,
+      expr: 'sum without (service, level) (service_instance_level:robustmq_log_events:rate%s)' % w,
+    },
+    {
+      comment:: 'Fleet view per cluster, service and level: the fleet panels, federation and long retention.',
+      record: 'cluster_service_level:robustmq_log_events:rate%s' % w,
+      expr: 'sum by (%s, level) (service_instance_level:robustmq_log_events:rate%s)' % [fleet, w],
+    },
+    {
+      comment:: 'Errors per cluster and service: the burn-rate numerator, and its guard (errors in the short window).',
+      record: 'cluster_service:robustmq_log_errors:rate%s' % w,
+      expr: 'sum by (%s) (service_instance:robustmq_log_errors:rate%s)' % [fleet, w],
+    },
+    {
+      comment:: 'Operational events per cluster and service: the burn-rate denominator.',
+      record: 'cluster_service:robustmq_log_operational:rate%s' % w,
+      expr: 'sum by (%s) (service_instance:robustmq_log_operational:rate%s)' % [fleet, w],
+    },
+  ] + [ratioRule(window) for window in self.ratioWindows] + [
+    {
+      comment:: "Share of structured events per cluster and service: the log standard's migration progress (docs/log-format.md). 0, not nothing, for a service with no structured event.",
+      record: 'cluster_service:robustmq_log_structured:ratio_rate%s' % w,
+      expr: |||
+        (
+          sum by (%(fleet)s) (
+            service_instance_level:robustmq_log_structured:rate%(w)s
+            or label_replace(service_instance_event:robustmq_log_errors:rate%(w)s{event!="unstructured"}, "level", "error", "", "")
+          )
+          or 0 * sum by (%(fleet)s) (service_instance_level:robustmq_log_events:rate%(w)s)
+        )
+        /
+        sum by (%(fleet)s) (service_instance_level:robustmq_log_events:rate%(w)s)
+      ||| % { fleet: fleet, w: w },
+    },
+    {
+      comment:: 'Errors per cluster, service and real event name, over all brokers: what RobustMQNewErrorEvent alerts on (one alert per event, however many brokers log it), what the history group remembers, and the top-events panel. Reserved values and call-site fallbacks are not event names and are left out.',
+      record: 'cluster_service_event:robustmq_log_errors:rate%s' % w,
+      expr: 'sum by (%s, event) (service_instance_event:robustmq_log_errors:rate%s{service!="%s", event!~"%s"})' % [fleet, w, c.overflowService, reserved],
+    },
+    {
+      comment:: 'Storage errors per cluster and service: RobustMQStorageErrors.',
+      record: 'cluster_service:robustmq_log_storage_errors:rate%s' % w,
+      expr: 'sum by (%s) (service_instance_event:robustmq_log_errors:rate%s{event=~"%s"})' % [fleet, w, lib.alternatives(c.storageErrorEvents)],
+    },
+    {
+      comment:: 'Events whose name was folded into "overflow", per broker and service. The counter exists for every service the layer knows, from its start: present while the layer is installed (RobustMQLogMetricsAbsent).',
+      record: 'service_instance:robustmq_log_label_overflow:rate%s' % w,
+      expr: 'rate(%s[%s])' % [lib.series(c, 'robustmq_log_label_overflow_total'), w],
+    },
+    {
+      comment:: 'Distinct event names per broker and service, reserved values left out as the cap leaves them out. An instant read: one sample per raw series.',
+      record: 'service_instance:robustmq_log_event_names:count',
+      expr: 'count without (event) (count without (level) (%s))' % events('service!="%s", event!~"%s"' % [c.overflowService, lib.alternatives(c.reservedEvents)]),
+    },
+    {
+      comment:: "The names above as a share of the broker's own cap, exported by the crate: RobustMQLogEventNamesNearLimit and its panel.",
+      record: 'service_instance:robustmq_log_event_names:ratio_limit',
+      expr: |||
+        service_instance:robustmq_log_event_names:count
+        / on (%(target)s) group_left ()
+        max by (%(target)s) (%(limit)s)
+      ||| % { target: lib.labelList([cl] + c.targetLabels), limit: lib.series(c, 'robustmq_log_label_limit', 'kind="events_per_service"') },
+    },
+  ] + std.flattenArrays([
+    [{
+      comment:: 'Appender %s per broker and appender: the log pipeline row%s.' % [f[1], if f[0] == 'dropped_lines' then ' and RobustMQLogAppenderDroppingLines' else ''],
+      record: 'instance_appender:robustmq_log_appender_%s:rate%s' % [f[0], w],
+      expr: 'rate(%s[%s])' % [lib.series(c, 'robustmq_log_appender_%s_total' % f[0]), w],
+    }]
+    for f in [['lines', 'lines written'], ['bytes', 'bytes written'], ['dropped_lines', 'dropped lines']]
+  ]),
+
   prometheusRules+:: {
-    local c = $._config,
-    local events(extra='') = lib.series(c, 'robustmq_log_events_total', extra),
-    local reserved = lib.alternatives(c.reservedEvents + [c.callSiteEventRegex]),
     groups+: [
       {
         name: 'robustmq-logs.rules',
-        rules: [
-          {
-            comment:: 'Event rate per broker, service and level: the base of the panels, so the raw counters (one series per event name) are read once per evaluation instead of once per panel.',
-            record: 'service_instance_level:robustmq_log_events:rate5m',
-            expr: 'sum without (event) (rate(%s[5m]))' % events(),
-          },
-          {
-            comment:: 'All events per broker and service: the ratio\'s denominator.',
-            record: 'service_instance:robustmq_log_events:rate5m',
-            expr: 'sum without (level) (service_instance_level:robustmq_log_events:rate5m)',
-          },
-          {
-            comment:: 'Error share per broker and service, summed over event names on both sides before dividing (series-by-series division gives 1 for every error series). The same expression as RobustMQHighErrorRate, without the threshold and guard.',
-            record: 'service_instance:robustmq_log_errors:ratio_rate5m',
-            expr: |||
-              sum without (level) (service_instance_level:robustmq_log_events:rate5m{level="error"})
-              /
-              service_instance:robustmq_log_events:rate5m
-            |||,
-          },
-          {
-            comment:: 'Error rate per event name: the "top error events" views.',
-            record: 'service_instance_event:robustmq_log_errors:rate5m',
-            expr: 'sum without (level) (rate(%s[5m]))' % events('level="error"'),
-          },
-          {
-            comment:: 'Events per broker over all services: present while a broker exports log metrics, the input of RobustMQLogMetricsAbsent.',
-            record: 'instance:robustmq_log_events:rate5m',
-            expr: 'sum without (service, level) (service_instance_level:robustmq_log_events:rate5m)',
-          },
-          {
-            comment:: 'Fleet view per cluster, service and level, for federation and long retention: a handful of series for the whole fleet.',
-            record: 'service_level:robustmq_log_events:rate5m',
-            expr: 'sum by (%s, service, level) (service_instance_level:robustmq_log_events:rate5m)' % c.clusterLabel,
-          },
-          {
-            comment:: 'Share of structured events per service: the log standard\'s migration progress (docs/log-format.md).',
-            record: 'service:robustmq_log_structured:ratio_rate5m',
-            expr: |||
-              sum by (%(cluster)s, service) (rate(%(structured)s[5m]))
-              /
-              sum by (%(cluster)s, service) (rate(%(all)s[5m]))
-            ||| % { cluster: c.clusterLabel, structured: events('event!="unstructured"'), all: events() },
-          },
-          {
-            comment:: 'Errors per cluster, service and real event name, over all brokers: what RobustMQNewErrorEvent alerts on (one alert per event, however many brokers log it) and what the history group remembers. Reserved values and call-site fallbacks are not event names and are left out here.',
-            record: 'cluster_service_event:robustmq_log_errors:increase5m',
-            expr: 'sum by (%s, service, event) (increase(%s[5m]))' % [
-              c.clusterLabel,
-              events('level="error", service!="%s", event!~"%s"' % [c.overflowService, reserved]),
-            ],
-          },
-        ],
+        comment:: 'The recording rules, then the alerts that read them (alerts.libsonnet): one group, evaluated in order, so no alert lags behind a record.',
+        rules: $.recordingRules + $.alertRules,
       },
       {
         // A slow group: the day-long reads run once per historyInterval over the
-        // few per-cluster series above, not once a minute over every broker's raw
-        // counters (at 100 brokers a 1-day range over the raw series is ~11.5M
-        // samples per evaluation).
+        // few per-cluster series, not once a minute over every broker's raw counters.
         name: 'robustmq-logs.history',
-        comment:: 'A slow group: the day-long reads run once per historyInterval over the few per-cluster series of cluster_service_event:robustmq_log_errors:increase5m, not once a minute over every broker\'s raw counters.',
+        comment:: "A slow group: the day-long reads run once per historyInterval over the few per-cluster series of cluster_service_event:robustmq_log_errors:rate%s, not once a minute over every broker's raw counters." % w,
         interval: c.historyInterval,
         rules: [
           {
-            comment:: 'Error event names seen in the last day, per cluster and service.',
-            record: 'cluster_service_event:robustmq_log_errors:max_increase5m_1d',
-            expr: 'max_over_time(cluster_service_event:robustmq_log_errors:increase5m[%s])' % c.newEventHistory,
+            comment:: 'Error event names logged (a rate above 0, not merely a series that exists) in the last %s, per cluster and service.' % c.newEventHistory,
+            record: 'cluster_service_event:robustmq_log_errors:max_rate%s_%s' % [w, c.newEventHistory],
+            expr: 'max_over_time(cluster_service_event:robustmq_log_errors:rate%s[%s]) > 0' % [w, c.newEventHistory],
           },
           {
             comment:: 'Present when the service had log metrics a full history ago: until then the history above is incomplete, and every old event would look new (a first deploy, or a Prometheus that lost its data).',
-            record: 'service:robustmq_log_events:present_history_ago',
-            expr: 'count by (%s, service) (max_over_time(service_level:robustmq_log_events:rate5m[%s] offset %s))' % [
-              c.clusterLabel,
+            record: 'cluster_service:robustmq_log_events:present_history_ago',
+            expr: 'count by (%s) (max_over_time(cluster_service_level:robustmq_log_events:rate%s[%s] offset %s))' % [
+              fleet,
+              w,
               c.historyInterval,
               c.newEventHistory,
             ],

@@ -78,6 +78,10 @@ impl Cardinality {
         self.max_events_per_service
     }
 
+    pub(crate) fn max_services(&self) -> usize {
+        self.max_services
+    }
+
     /// A service named in the configuration: always admitted, and counted
     /// against `max_services` like any other. The builder rejects reserved
     /// names, so `name` is never `overflow`.

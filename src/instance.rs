@@ -121,6 +121,10 @@ impl Instance {
         self.cardinality.max_events_per_service()
     }
 
+    pub(crate) fn max_services(&self) -> usize {
+        self.cardinality.max_services()
+    }
+
     /// The callsite's facts, computed on first sight.
     pub(crate) fn callsite(&self, meta: &'static Metadata<'static>) -> Arc<CallsiteInfo> {
         let id = meta.callsite();

@@ -7,6 +7,7 @@
 //! |---|---|---|
 //! | `robustmq_log_events_total` | counter | global labels, `level`, `service`, `event` |
 //! | `robustmq_log_label_overflow_total` | counter | global labels, `service` |
+//! | `robustmq_log_label_limit` | gauge | global labels, `kind` (`events_per_service`, `services`): the caps |
 //!
 //! and, for each log appender whose writer is wrapped with
 //! [`LogMetricsHandle::appender`] (see [`AppenderMetrics`]), what leaves the

@@ -1,11 +1,13 @@
-//! The mixin's rules and alerts in a real Prometheus, scraping three demo
-//! brokers at 0.2%, 5% and 20% errors through a scrape config built the way the
-//! Prometheus Operator renders the shipped ServiceMonitor (its target labels,
-//! `honor_labels`, the job from `jobLabel`). The crate's `service` label
-//! survives; the 5% broker gets RobustMQHighErrorRate warning, the 20% broker
-//! warning and critical, the 0.2% broker nothing at all; every dashboard query
-//! returns data. The alerts' `for` is shortened to 10s (rendered from the mixin
-//! with `_config.alertFor` overridden); their expressions are the committed ones.
+//! The mixin's rules and alerts in a real Prometheus, scraping five demo
+//! brokers, four at 0.2% errors and one at 20%, through a scrape config built
+//! the way the Prometheus Operator renders the shipped ServiceMonitor (its
+//! target labels, `honor_labels`, the job from `jobLabel`). The crate's
+//! `service` label survives; the 20% broker is an outlier of its fleet and gets
+//! RobustMQBrokerHighErrorRate, the healthy brokers nothing at all, and the
+//! fleet alerts (burn rate, storage errors) come per (cluster, service); every
+//! dashboard query returns data. The alerts' `for` is shortened to 10s
+//! (rendered from the mixin with `_config.alertFor` overridden); their
+//! expressions are the committed ones.
 
 mod support;
 
@@ -165,15 +167,15 @@ fn manifest(path: &str, kind: &str) -> Value {
 fn substitute(expr: &str, service_single: bool) -> String {
     let mut e = expr
         .replace("$__rate_interval", "15s")
+        .replace("$__range_s", "60")
         .replace("$__range", "1m")
         .replace("$__interval", "5s");
     for (name, value) in [
         ("cluster", ".*"),
-        ("instance", ".*"),
+        ("node_id", ".*"),
         ("service", if service_single { "mqtt-broker" } else { ".*" }),
         ("level", ".*"),
         ("event", ".*"),
-        ("job", ".*"),
     ] {
         e = e
             .replace(&format!("${{{name}}}"), value)
@@ -194,21 +196,26 @@ fn the_operator_scrape_keeps_the_service_label_and_only_the_unhealthy_brokers_al
         "the live rules must be the committed ones but for `for`"
     );
 
-    let brokers: Vec<(support::ChildGuard, std::net::SocketAddr, &str, &str)> =
-        [("1", "0.002"), ("2", "0.05"), ("3", "0.2")]
-            .into_iter()
-            .map(|(node, rate)| {
-                let (guard, addr) = start_broker(&[
-                    "--node-id",
-                    node,
-                    "--events-per-sec",
-                    "400",
-                    "--error-rate",
-                    rate,
-                ]);
-                (guard, addr, node, rate)
-            })
-            .collect();
+    let brokers: Vec<(support::ChildGuard, std::net::SocketAddr, &str, &str)> = [
+        ("1", "0.002"),
+        ("2", "0.002"),
+        ("3", "0.002"),
+        ("4", "0.002"),
+        ("5", "0.2"),
+    ]
+    .into_iter()
+    .map(|(node, rate)| {
+        let (guard, addr) = start_broker(&[
+            "--node-id",
+            node,
+            "--events-per-sec",
+            "400",
+            "--error-rate",
+            rate,
+        ]);
+        (guard, addr, node, rate)
+    })
+    .collect();
     let targets: Vec<(String, String)> = brokers
         .iter()
         .map(|(_, addr, node, _)| (addr.to_string(), format!("robustmq-{node}")))
@@ -249,7 +256,7 @@ fn the_operator_scrape_keeps_the_service_label_and_only_the_unhealthy_brokers_al
 
     // The crate's service label survives, with the Operator's target labels beside it.
     let series = wait_for(
-        "all three brokers scraped as job=robustmq",
+        "all five brokers scraped as job=robustmq",
         Duration::from_secs(30),
         || {
             let v = prom.vector("count by (node_id, service, namespace, pod, container, endpoint) (robustmq_log_events_total{job=\"robustmq\"})");
@@ -257,7 +264,7 @@ fn the_operator_scrape_keeps_the_service_label_and_only_the_unhealthy_brokers_al
                 .map(|(l, _)| &l["node_id"])
                 .collect::<std::collections::BTreeSet<_>>()
                 .len()
-                == 3)
+                == 5)
                 .then_some(v)
         },
     );
@@ -301,25 +308,22 @@ fn the_operator_scrape_keeps_the_service_label_and_only_the_unhealthy_brokers_al
     let firing =
         |t: &BTreeMap<(String, String, String, String), Duration>, sev: &str, node: &str| {
             t.contains_key(&(
-                "RobustMQHighErrorRate".to_owned(),
+                "RobustMQBrokerHighErrorRate".to_owned(),
                 sev.to_owned(),
                 node.to_owned(),
                 "firing".to_owned(),
             ))
         };
     wait_for(
-        "warning for the 5% broker, critical for the 20% broker",
+        "RobustMQBrokerHighErrorRate for the 20% broker",
         Duration::from_secs(90),
         || {
             observe(&prom, &mut timeline);
-            (firing(&timeline, "warning", "2")
-                && firing(&timeline, "warning", "3")
-                && firing(&timeline, "critical", "3"))
-            .then_some(())
+            firing(&timeline, "warning", "5").then_some(())
         },
     );
-    // Keep watching for three times the `for`, so anything the healthy broker or the
-    // 5% broker's critical would raise has had the time to fire.
+    // Keep watching for three times the `for`, so anything the healthy brokers or a
+    // page for the fleet would raise has had the time to fire.
     let until = Instant::now() + Duration::from_secs(30);
     while Instant::now() < until {
         observe(&prom, &mut timeline);
@@ -333,19 +337,26 @@ fn the_operator_scrape_keeps_the_service_label_and_only_the_unhealthy_brokers_al
         );
     }
     for (alert, severity, node, state) in timeline.keys() {
-        assert_ne!(
-            node, "1",
-            "the 0.2% broker raised {alert} {severity} ({state})"
-        );
-        // Pending is allowed: in the first seconds a service has logged a few
-        // hundred events, and the random split of errors across services can put
-        // one of them above 10% for an evaluation; `for` is what keeps it quiet.
         assert!(
-            !(node == "2"
-                && alert == "RobustMQHighErrorRate"
-                && severity == "critical"
-                && state == "firing"),
-            "the 5% broker is not critical"
+            !["1", "2", "3", "4"].contains(&node.as_str()),
+            "a 0.2% broker raised {alert} {severity} ({state})"
+        );
+        // Fleet alerts (the burn rate, storage errors) are per (cluster, service):
+        // whatever the demo's random split of errors across services makes them,
+        // they carry no broker.
+        if node.is_empty() {
+            assert!(
+                alert != "RobustMQBrokerHighErrorRate",
+                "{alert} {severity} without node_id"
+            );
+        }
+    }
+    for (l, _) in
+        prom.vector("ALERTS{alertname=~\"RobustMQErrorBudgetBurn|RobustMQStorageErrors\"}")
+    {
+        assert!(
+            !l.contains_key("instance") && !l.contains_key("node_id") && l.contains_key("service"),
+            "a fleet alert with broker labels: {l:?}"
         );
     }
 
@@ -363,6 +374,11 @@ fn the_operator_scrape_keeps_the_service_label_and_only_the_unhealthy_brokers_al
         for p in d["panels"].as_array().unwrap() {
             for t in p["targets"].as_array().unwrap() {
                 let q = substitute(t["expr"].as_str().unwrap(), single);
+                // The appender families (issue 21) are not in the demo broker yet:
+                // tests/dashboards.rs runs these panels against a stand-in.
+                if q.contains("robustmq_log_appender_") {
+                    continue;
+                }
                 wait_for(
                     &format!("{name} / {}: {q}", p["title"]),
                     Duration::from_secs(30),

@@ -167,6 +167,46 @@ fn the_prometheus_rule_and_dashboard_configmaps_match_their_sources() {
     }
 }
 
+/// The example Alertmanager route loads in amtool, groups by the labels the
+/// alerts aggregate by, routes by severity and inhibits warnings under a page.
+/// tests/alertmanager_live.rs runs it in a real Alertmanager.
+#[test]
+fn the_alertmanager_example_route_passes_amtool_and_groups_per_service() {
+    let (ok, text) = run(Command::new(support::tool("amtool"))
+        .args(["check-config", "deploy/alertmanager/alertmanager.yml"])
+        .current_dir(support::repo_dir()));
+    assert!(ok, "{text}");
+    let doc = &docs(&support::repo_dir().join("deploy/alertmanager/alertmanager.yml"))[0];
+    let route = &doc["route"];
+    assert_eq!(
+        route["group_by"],
+        serde_yaml::from_str::<Value>("[cluster, service, alertname]").unwrap()
+    );
+    let receivers: Vec<(String, String)> = route["routes"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["receiver"].as_str().unwrap().to_owned(),
+                serde_yaml::to_string(&r["matchers"]).unwrap(),
+            )
+        })
+        .collect();
+    for (receiver, severity) in [("page", "critical"), ("ticket", "warning")] {
+        assert!(
+            receivers
+                .iter()
+                .any(|(r, m)| r == receiver && m.contains(&format!("severity=\"{severity}\""))),
+            "{receivers:?}"
+        );
+    }
+    assert_eq!(
+        doc["inhibit_rules"][0]["equal"],
+        serde_yaml::from_str::<Value>("[cluster, service, alertname]").unwrap()
+    );
+}
+
 #[test]
 fn prometheus_configs_pass_promtool() {
     for f in [
@@ -429,6 +469,7 @@ end
         .expect("loki Labels");
     for label in [
         "job=robustmq",
+        "cluster=robustmq-east",
         "namespace=$namespace",
         "pod=$pod",
         "node_id=$node_id",

@@ -1,6 +1,6 @@
 //! The exact bytes of a small exposition, in the text format and in
 //! OpenMetrics (through the `prometheus-client` collector): escaping, global
-//! labels, the first-sample zero, and both overflow series. A changed escape,
+//! labels, the first-sample zero, both overflow series and the caps' gauges. A changed escape,
 //! a lost newline or a reordered label fails here.
 
 use robustmq_log_metrics::LogMetrics;
@@ -43,6 +43,10 @@ robustmq_log_events_total{node_id="7",level="info",service="overflow",event="hel
 robustmq_log_label_overflow_total{node_id="7",service="mqtt-broker"} 0
 robustmq_log_label_overflow_total{node_id="7",service="meta-service"} 0
 robustmq_log_label_overflow_total{node_id="7",service="overflow"} 0
+# HELP robustmq_log_label_limit The caps of the cardinality guard: kind="events_per_service" is max_events_per_service (reserved event values not counted), kind="services" is max_services (the overflow service not counted).
+# TYPE robustmq_log_label_limit gauge
+robustmq_log_label_limit{node_id="7",kind="events_per_service"} 1
+robustmq_log_label_limit{node_id="7",kind="services"} 2
 "#;
 
 /// The next scrape: the counts.
@@ -57,6 +61,10 @@ robustmq_log_events_total{node_id="7",level="info",service="overflow",event="hel
 robustmq_log_label_overflow_total{node_id="7",service="mqtt-broker"} 1
 robustmq_log_label_overflow_total{node_id="7",service="meta-service"} 0
 robustmq_log_label_overflow_total{node_id="7",service="overflow"} 0
+# HELP robustmq_log_label_limit The caps of the cardinality guard: kind="events_per_service" is max_events_per_service (reserved event values not counted), kind="services" is max_services (the overflow service not counted).
+# TYPE robustmq_log_label_limit gauge
+robustmq_log_label_limit{node_id="7",kind="events_per_service"} 1
+robustmq_log_label_limit{node_id="7",kind="services"} 2
 "#;
 
 #[test]
@@ -96,6 +104,10 @@ robustmq_log_events_total{node_id="7",level="info",service="overflow",event="hel
 robustmq_log_label_overflow_total{node_id="7",service="mqtt-broker"} 0
 robustmq_log_label_overflow_total{node_id="7",service="meta-service"} 0
 robustmq_log_label_overflow_total{node_id="7",service="overflow"} 0
+# HELP robustmq_log_label_limit The caps of the cardinality guard: kind="events_per_service" is max_events_per_service (reserved event values not counted), kind="services" is max_services (the overflow service not counted).
+# TYPE robustmq_log_label_limit gauge
+robustmq_log_label_limit{node_id="7",kind="events_per_service"} 1
+robustmq_log_label_limit{node_id="7",kind="services"} 2
 # EOF
 "#;
 
@@ -111,5 +123,9 @@ robustmq_log_events_total{node_id="7",level="info",service="overflow",event="hel
 robustmq_log_label_overflow_total{node_id="7",service="mqtt-broker"} 1
 robustmq_log_label_overflow_total{node_id="7",service="meta-service"} 0
 robustmq_log_label_overflow_total{node_id="7",service="overflow"} 0
+# HELP robustmq_log_label_limit The caps of the cardinality guard: kind="events_per_service" is max_events_per_service (reserved event values not counted), kind="services" is max_services (the overflow service not counted).
+# TYPE robustmq_log_label_limit gauge
+robustmq_log_label_limit{node_id="7",kind="events_per_service"} 1
+robustmq_log_label_limit{node_id="7",kind="services"} 2
 # EOF
 "#;

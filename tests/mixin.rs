@@ -101,6 +101,17 @@ fn the_comparison_notices_a_hand_edit() {
     assert_ne!(&edited, rules, "the rendered rules have no critical alert");
 }
 
+/// The raw series the mixin reads; everything else it reads is recorded.
+const RAW: [&str; 7] = [
+    "robustmq_log_events_total{",
+    "robustmq_log_label_overflow_total{",
+    "robustmq_log_label_limit{",
+    "robustmq_log_appender_lines_total{",
+    "robustmq_log_appender_bytes_total{",
+    "robustmq_log_appender_dropped_lines_total{",
+    "up{",
+];
+
 #[test]
 fn config_overrides_reach_every_rule_alert_and_dashboard_query() {
     let overridden = "(import 'mixin.libsonnet') + { _config+:: { selector: 'job=\"mq-prod\"', clusterLabel: 'region', runbookURLPattern: 'https://wiki.example/runbooks/%s' } }";
@@ -118,11 +129,7 @@ fn config_overrides_reach_every_rule_alert_and_dashboard_query() {
                 "cluster label left in {expr}"
             );
             // Every read of a raw series uses the selector.
-            for metric in [
-                "robustmq_log_events_total{",
-                "robustmq_log_label_overflow_total{",
-                "up{",
-            ] {
+            for metric in RAW {
                 for (i, _) in expr.match_indices(metric) {
                     raw_reads += 1;
                     assert!(
@@ -139,7 +146,7 @@ fn config_overrides_reach_every_rule_alert_and_dashboard_query() {
             }
         }
     }
-    assert!(raw_reads >= 10, "only {raw_reads} raw reads");
+    assert!(raw_reads >= 12, "only {raw_reads} raw reads");
     let dashboards: serde_json::Value = serde_json::from_str(&jsonnet(&[
         "-e",
         &format!("({overridden}).grafanaDashboards"),
@@ -152,15 +159,43 @@ fn config_overrides_reach_every_rule_alert_and_dashboard_query() {
         for p in d["panels"].as_array().unwrap() {
             for t in p["targets"].as_array().unwrap() {
                 let expr = t["expr"].as_str().unwrap();
-                if expr.contains("robustmq_") {
-                    queries += 1;
-                    assert!(
-                        expr.contains("job=\"mq-prod\"") || expr.starts_with("max by (alertname"),
-                        "{expr}"
-                    );
+                if RAW.iter().any(|m| expr.contains(m)) {
+                    // A raw read carries the selector.
+                    for m in RAW {
+                        for (i, _) in expr.match_indices(m) {
+                            assert!(expr[i + m.len()..].starts_with("job=\"mq-prod\""), "{expr}");
+                        }
+                    }
+                } else {
+                    // Anything else reads recorded series (or ALERTS), in the overridden cluster.
+                    assert!(expr.contains(":") || expr.contains("ALERTS{"), "{expr}");
+                    assert!(expr.contains("region=~\"$cluster\""), "{expr}");
                 }
+                queries += 1;
             }
         }
     }
     assert!(queries >= 10);
+}
+
+/// The windows in `_config` drive the rules, the alerts and the panels alike.
+#[test]
+fn overriding_a_window_changes_the_rules_alerts_and_panels() {
+    let overridden = "(import 'mixin.libsonnet') + { _config+:: { burnRateWindows: [{ severity: 'critical', long: '2h', short: '10m', factor: 10 }, { severity: 'warning', long: '12h', short: '1h', factor: 2 }] } }";
+    let text = jsonnet(&[
+        "-e",
+        &format!("local m = {overridden}; [m.prometheusRules.groups, m.grafanaDashboards]"),
+    ]);
+    for needle in [
+        "cluster_service:robustmq_log_errors:ratio_rate2h > 0.1",
+        "cluster_service:robustmq_log_errors:ratio_rate10m > 0.1",
+        "\"record\": \"cluster_service:robustmq_log_errors:ratio_rate12h\"",
+        "ratio_rate(5m|10m|1h|2h|12h)",
+    ] {
+        assert!(text.contains(needle), "{needle} missing");
+    }
+    assert!(
+        !text.contains("ratio_rate6h"),
+        "a default window survived the override"
+    );
 }

@@ -171,6 +171,7 @@ fn prometheus_ingests_every_sample_of_an_exposition_with_reserved_values() {
     let families = [
         "robustmq_log_events_total",
         "robustmq_log_label_overflow_total",
+        "robustmq_log_label_limit",
     ];
     let exposed = samples
         .iter()

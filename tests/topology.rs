@@ -1,7 +1,9 @@
 //! Scale topology on loopback with real processes: two demo brokers (node_id 1
 //! and 2), each scraped by its own Prometheus in agent mode, both
 //! remote-writing to a central Prometheus that loads alerts/ and evaluates the
-//! rules. Only the broker logging 5% errors gets RobustMQHighErrorRate.
+//! rules. The broker logging 20% errors makes its services burn their error
+//! budget: RobustMQErrorBudgetBurn per (cluster, service), with the agents'
+//! cluster label, and no per-broker labels.
 //! Uses deploy/prometheus/agent.yml and central.yml, pointed at loopback.
 
 mod support;
@@ -27,7 +29,7 @@ fn replaced(text: &str, pairs: &[(&str, &str)]) -> String {
 }
 
 #[test]
-fn agents_remote_write_to_a_central_prometheus_that_alerts_on_the_unhealthy_broker_only() {
+fn agents_remote_write_to_a_central_prometheus_that_alerts_per_cluster_and_service() {
     let (_healthy, healthy_addr) = start_broker(&[
         "--node-id",
         "1",
@@ -42,7 +44,7 @@ fn agents_remote_write_to_a_central_prometheus_that_alerts_on_the_unhealthy_brok
         "--events-per-sec",
         "200",
         "--error-rate",
-        "0.05",
+        "0.2",
     ]);
 
     let rules = support::repo_dir().join("alerts/robustmq-logs.rules.yml");
@@ -102,18 +104,23 @@ fn agents_remote_write_to_a_central_prometheus_that_alerts_on_the_unhealthy_brok
         },
     );
     let alert = wait_for(
-        "RobustMQHighErrorRate for the broker logging 5% errors",
+        "RobustMQErrorBudgetBurn for the services of the broker logging 20% errors",
         Duration::from_secs(90),
         || {
-            let a = central.vector("ALERTS{alertname=\"RobustMQHighErrorRate\"}");
+            let a = central.vector("ALERTS{alertname=\"RobustMQErrorBudgetBurn\"}");
             (!a.is_empty()).then_some(a)
         },
     );
-    let sick = sick_addr.to_string();
-    assert!(
-        alert.iter().all(|(l, _)| l["instance"] == sick),
-        "only the sick broker may alert: {alert:?}"
-    );
+    // Per (cluster, service): the cluster travels from the agents, the broker labels do not.
+    let fleet_labels = |a: &[(std::collections::BTreeMap<String, String>, f64)]| {
+        a.iter().all(|(l, _)| {
+            l["cluster"] == "robustmq-east"
+                && l.contains_key("service")
+                && !l.contains_key("instance")
+                && !l.contains_key("node_id")
+        })
+    };
+    assert!(fleet_labels(&alert), "{alert:?}");
     let healthy_ratio = ratios
         .iter()
         .find(|(l, _)| l["instance"] == healthy_addr.to_string())
@@ -123,12 +130,9 @@ fn agents_remote_write_to_a_central_prometheus_that_alerts_on_the_unhealthy_brok
         healthy_ratio < 0.01,
         "healthy broker's ratio {healthy_ratio}"
     );
-    // Still only the sick one a little later (pending states are sticky for `for`).
-    let again = central.vector("ALERTS{alertname=\"RobustMQHighErrorRate\"}");
-    assert!(
-        again.iter().all(|(l, _)| l["instance"] == sick),
-        "{again:?}"
-    );
+    // Still per (cluster, service) a little later.
+    let again = central.vector("ALERTS{alertname=\"RobustMQErrorBudgetBurn\"}");
+    assert!(fleet_labels(&again), "{again:?}");
     for a in agents {
         a.stop();
     }

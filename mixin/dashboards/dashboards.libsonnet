@@ -9,33 +9,48 @@ local g = import 'grafana.libsonnet';
     local c = $._config,
     local cl = c.clusterLabel,
 
-    // Every query: the mixin's selector, then the dashboard's variables.
+    local b = c.brokerLabel,
+    local w = c.rateWindow,
+    local multi = c.showMultiCluster,
+    // Legends name the cluster only where more than one is shown.
+    local legend(text) = (if multi then '{{%s}} / ' % cl else '') + text,
+
+    // Raw series (the drill-down panels only): the mixin's selector, then the variables.
     local filters(service='=~"$service"', level=true) =
-      std.join(', ', [c.selector, '%s=~"$cluster"' % cl, 'job=~"$job"', 'instance=~"$instance"', 'service' + service]
+      std.join(', ', [c.selector, '%s=~"$cluster"' % cl, '%s=~"$%s"' % [b, b], 'service' + service]
                      + (if level then ['level=~"$level"'] else [])),
     local events(service='=~"$service"', level=true, extra='') =
       'robustmq_log_events_total{%s%s}' % [filters(service, level), if extra == '' then '' else ', ' + extra],
-    local recorded(metric, service='=~"$service"', extra='') =
-      '%s{%s%s}' % [metric, filters(service, false), if extra == '' then '' else ', ' + extra],
+    // Recorded series: per broker (with the broker variable) or per (cluster, service).
+    local perBroker(metric, service='=~"$service"', extra='') =
+      '%s{%s}' % [metric, std.join(', ', ['%s=~"$cluster"' % cl, '%s=~"$%s"' % [b, b], 'service' + service] + (if extra == '' then [] else [extra]))],
+    local perService(metric, service='=~"$service"', extra='') =
+      '%s{%s}' % [metric, std.join(', ', ['%s=~"$cluster"' % cl, 'service' + service] + (if extra == '' then [] else [extra]))],
+    local perAppender(metric) =
+      '%s{%s}' % [metric, std.join(', ', ['%s=~"$cluster"' % cl, '%s=~"$%s"' % [b, b]])],
 
-    // The error ratio exactly as RobustMQHighErrorRate sees it: the recorded
-    // ratio, shown only where the alert's guard (errorRatioMinErrors errors in the
-    // window) holds. rate5m x 300 s is the window's increase.
+    // The broker error ratio exactly as RobustMQBrokerHighErrorRate sees it: the
+    // recorded ratio, shown only where the alert's guard holds.
     local guardedRatio(service) = |||
       %(ratio)s
-      and ignoring (level)
-      %(errors)s * 300 >= %(min)d
+      and
+      %(errors)s * %(s)d >= %(min)d
     ||| % {
-      ratio: recorded('service_instance:robustmq_log_errors:ratio_rate5m', service),
-      errors: recorded('service_instance_level:robustmq_log_events:rate5m', service, 'level="error"'),
+      ratio: perBroker('service_instance:robustmq_log_errors:ratio_rate%s' % w, service),
+      errors: perBroker('service_instance:robustmq_log_errors:rate%s' % w, service),
+      s: lib.seconds(w),
       min: c.errorRatioMinErrors,
     },
+    local fastPairs = [p for p in c.burnRateWindows if p.severity == 'critical'],
     local ratioThresholds = [
-      { color: 'orange', value: c.errorRatioWarning },
-      { color: 'red', value: c.errorRatioCritical },
+      { color: 'orange', value: c.brokerErrorRatio },
+    ],
+    local burnThresholds = [
+      { color: if i == 0 then 'red' else 'orange', value: std.sort([p.factor for p in fastPairs], function(x) -x)[i] }
+      for i in std.range(0, std.length(fastPairs) - 1)
     ],
     local pct(x) = '%g%%' % (x * 100),
-    local guardText = 'Shown only while the broker logged at least %d errors in 5 minutes, the alert\'s guard: below that one error in a quiet service would read as a high ratio. Dashed lines: warning %s, critical %s (RobustMQHighErrorRate).' % [c.errorRatioMinErrors, pct(c.errorRatioWarning), pct(c.errorRatioCritical)],
+    local guardText = "Errors over the operational levels (%s), shown only while the broker logged at least %d errors in %s, the alert's guard. Dashed line: %s, RobustMQBrokerHighErrorRate's threshold (which also needs %gx the service's fleet ratio)." % [std.join('|', c.operationalLevels), c.errorRatioMinErrors, w, pct(c.brokerErrorRatio), c.brokerOutlierFactor],
 
     // The cluster goes as the current variable (a row or series has no cluster
     // label in a single-cluster Prometheus, and a missing field would pass through
@@ -47,9 +62,10 @@ local g = import 'grafana.libsonnet';
         if event == null then '' else '&var-event=' + event,
       ],
     },
+    // The cluster as the variable's regex: Fluent Bit sets the stream label.
     local lokiLink(title, streamMatchers, event=null) = {
       local logql = '{%s, level="error"}%s' % [
-        std.join(', ', [c.lokiSelector] + streamMatchers),
+        std.join(', ', [c.lokiSelector, '%s=~"${cluster:regex}"' % cl] + streamMatchers),
         if event == null then '' else ' | json | fields_event="%s"' % event,
       ],
       title: title,
@@ -73,88 +89,152 @@ local g = import 'grafana.libsonnet';
     local vars(serviceAll=true, withEvent=false) = [
       g.datasourceVariable('datasource', 'Data source', 'prometheus'),
       g.datasourceVariable('loki', 'Logs (Loki)', 'loki'),
-      g.queryVariable('cluster', 'Cluster', 'label_values(robustmq_log_events_total{%s}, %s)' % [c.selector, cl]),
-      g.queryVariable('job', 'Job', 'label_values(robustmq_log_events_total{%s, %s=~"$cluster"}, job)' % [c.selector, cl]),
-      g.queryVariable('instance', 'Instance', 'label_values(robustmq_log_events_total{%s, %s=~"$cluster", job=~"$job"}, instance)' % [c.selector, cl]),
-      g.queryVariable('service', 'Service', 'label_values(robustmq_log_events_total{%s, %s=~"$cluster", job=~"$job", instance=~"$instance"}, service)' % [c.selector, cl], serviceAll),
-      g.queryVariable('level', 'Level', 'label_values(robustmq_log_events_total{%s}, level)' % filters(if serviceAll then '=~"$service"' else '="$service"', false)),
+      g.queryVariable('cluster', 'Cluster', 'label_values(%s, %s)' % [lib.series(c, 'up'), cl], hide=!multi),
+      // The broker id, stable across rollouts (instance is a pod IP and changes).
+      g.queryVariable(b, 'Broker', 'label_values(%s, %s)' % [lib.series(c, 'robustmq_log_label_limit', '%s=~"$cluster"' % cl), b]),
+      g.queryVariable('service', 'Service', 'label_values(%s, service)' % perBroker('service_instance:robustmq_log_operational:rate%s' % w, '=~".*"'), serviceAll),
+      g.queryVariable('level', 'Level', 'label_values(%s, level)' % perBroker('service_instance_level:robustmq_log_events:rate%s' % w, if serviceAll then '=~"$service"' else '="$service"')),
     ] + (if withEvent then [
            g.queryVariable('event', 'Event', 'label_values(robustmq_log_events_total{%s}, event)' % filters('="$service"')),
          ] else []),
+
+    local fleetRate(metric, extra='') = perService(metric, extra=extra),
 
     'robustmq-log-overview.json': g.dashboard(
       c,
       'robustmq-log-overview',
       'RobustMQ / Log events overview',
-      'Every tracing event of the RobustMQ brokers, counted in-process: rates by level and service, the error ratio the alerts watch, the top error events, and the label caps.',
+      'Every tracing event of the RobustMQ brokers, counted in-process: rates by level and service, the error budget and burn rates the alerts watch, the top error events, the label caps and the log pipeline. Every panel reads recorded series (alerts/robustmq-logs.rules.yml). Fleet panels follow the cluster and service variables; per-broker panels the broker variable too.',
       vars(),
       [
         g.timeseries(
           'Events per second by level',
-          'All tracing events counted in-process, by level.',
-          [g.target('sum by (level) (rate(%s[$__rate_interval]))' % events(), '{{level}}')],
+          'All tracing events counted in-process, by level, over the selected brokers.',
+          [g.target('sum by (%s) (%s)' % [if multi then cl + ', level' else 'level', perBroker('service_instance_level:robustmq_log_events:rate%s' % w, extra='level=~"$level"')], legend('{{level}}'))],
           'suffix: events/s',
           g.grid(0, 0, 12, 8),
           overrides=g.levelOverrides(c.levelColors),
         ),
         g.timeseries(
-          'Error ratio per service and broker (as RobustMQHighErrorRate sees it)',
-          guardText + ' Click a series for its events or its error log lines.',
-          [g.target(guardedRatio('=~"$service"'), '{{service}} on {{instance}}')],
-          'percentunit',
+          'Burn rate per service (%s and %s windows)' % [fastPairs[0].short, fastPairs[0].long],
+          'The error ratio over the operational levels (%s) divided by the error budget (%s): 1 spends the budget exactly over its period. Dashed lines: %s, the critical RobustMQErrorBudgetBurn factors (both windows of a pair must exceed it).' % [std.join('|', c.operationalLevels), pct(c.errorBudget), std.join(' and ', ['%gx (%s/%s)' % [p.factor, p.long, p.short] for p in fastPairs])],
+          [
+            g.target('%s / %g' % [fleetRate('cluster_service:robustmq_log_errors:ratio_rate%s' % win), c.errorBudget], legend('{{service}} (%s)' % win))
+            for win in [fastPairs[0].short, fastPairs[0].long]
+          ],
+          'short',
           g.grid(12, 0, 12, 8),
-          links=seriesLinks(),
-          thresholds=ratioThresholds,
+          links=[eventsDashboardLink('${__field.labels.service}')],
+          thresholds=burnThresholds,
+        ),
+        g.table(
+          'Error budget left (%s)' % c.errorBudgetPeriod,
+          'The share of the error budget (%s of the operational events over %s) not yet spent, per service: 1 - error ratio over the period / budget. Below 0 the objective is missed.' % [pct(c.errorBudget), c.errorBudgetPeriod],
+          g.target(|||
+            1 - (
+              sum_over_time(%(errors)s[%(p)s])
+              /
+              sum_over_time(%(ops)s[%(p)s])
+            ) / %(budget)g
+          ||| % { errors: fleetRate('cluster_service:robustmq_log_errors:rate%s' % w), ops: fleetRate('cluster_service:robustmq_log_operational:rate%s' % w), p: c.errorBudgetPeriod, budget: c.errorBudget }, instant=true),
+          g.grid(0, 8, 8, 8),
+          unit='percentunit',
+        ),
+        g.timeseries(
+          'Error ratio per service, every alert window',
+          'The recorded error ratio of each window a burn-rate pair reads (%s), per service.' % std.join(', ', $.ratioWindows),
+          [g.target(perService('', extra='__name__=~"cluster_service:robustmq_log_errors:ratio_rate(%s)"' % std.join('|', $.ratioWindows)), legend('{{service}} ({{__name__}})'))],
+          'percentunit',
+          g.grid(8, 8, 16, 8),
         ),
         g.table(
           'Top error events',
-          'The 10 error event names logged most in the selected time range, over all brokers. Click a row for the event on the events dashboard or its log lines in Loki.',
-          g.target('topk(10, sum by (%s, namespace, service, event) (increase(%s[$__range])))' % [cl, events(level=false, extra='level="error"')], instant=true),
-          g.grid(0, 8, 12, 8),
+          'The 10 error event names logged most in the selected time range, over all brokers of the cluster (the recorded rate averaged over the range, times its length). Click a row for the event on the events dashboard or its log lines in Loki.',
+          g.target('topk(10, avg_over_time(%s[$__range]) * $__range_s)' % fleetRate('cluster_service_event:robustmq_log_errors:rate%s' % w), instant=true),
+          g.grid(0, 16, 12, 8),
           links=[
             eventsDashboardLink('${__data.fields.service}', '${__data.fields.event}'),
-            lokiLink('Log lines of ${__data.fields.event}', ['namespace="${__data.fields.namespace}"'], '${__data.fields.event}'),
+            lokiLink('Log lines of ${__data.fields.event}', [], '${__data.fields.event}'),
           ],
           decimals=0,
         ),
         g.timeseries(
           'Events per second by service',
-          'All events per service, over the selected brokers. Click a series for the service\'s events.',
-          [g.target('sum by (%s, service) (rate(%s[$__rate_interval]))' % [cl, events()], '{{service}}')],
+          "All events per service, over the selected brokers. Click a series for the service's events.",
+          [g.target('sum by (%s, service) (%s)' % [cl, perBroker('service_instance_level:robustmq_log_events:rate%s' % w)], legend('{{service}}'))],
           'suffix: events/s',
-          g.grid(12, 8, 12, 8),
+          g.grid(12, 16, 12, 8),
           links=[eventsDashboardLink('${__field.labels.service}')],
+        ),
+        g.timeseries(
+          'Error ratio per service and broker (as RobustMQBrokerHighErrorRate sees it)',
+          guardText + ' Click a series for its events or its error log lines.',
+          [g.target(guardedRatio('=~"$service"'), legend('{{service}} on {{%s}}' % b))],
+          'percentunit',
+          g.grid(0, 24, 12, 8),
+          links=seriesLinks(),
+          thresholds=ratioThresholds,
         ),
         g.timeseries(
           'Structured share per service (log standard migration)',
           'Share of events that carry an event field (not "unstructured"): the progress of docs/log-format.md.',
-          [g.target('sum by (%s, service) (rate(%s[$__rate_interval])) / sum by (%s, service) (rate(%s[$__rate_interval]))' % [cl, events(extra='event!="unstructured"'), cl, events()], '{{service}}')],
+          [g.target(fleetRate('cluster_service:robustmq_log_structured:ratio_rate%s' % w), legend('{{service}}'))],
           'percentunit',
-          g.grid(0, 16, 12, 8),
+          g.grid(12, 24, 12, 8),
         ),
         g.timeseries(
           'Events counted as overflow',
           'Events whose name was folded into "overflow" (max_events_per_service reached) per second; any value above 0 is RobustMQLogLabelOverflow.',
-          [g.target('sum by (%s, service, instance) (rate(robustmq_log_label_overflow_total{%s}[$__rate_interval]))' % [cl, filters(level=false)], '{{service}} on {{instance}}')],
+          [g.target(perBroker('service_instance:robustmq_log_label_overflow:rate%s' % w), legend('{{service}} on {{%s}}' % b))],
           'suffix: events/s',
-          g.grid(12, 16, 12, 8),
+          g.grid(0, 32, 12, 8),
         ),
         g.timeseries(
-          'Distinct event names per service and broker (limit %d)' % c.maxEventsPerService,
-          'Event names a service has logged on a broker, against max_events_per_service (%d): the dashed line at %d%% is RobustMQLogEventNamesNearLimit.' % [c.maxEventsPerService, c.eventsNearCapRatio * 100],
-          [g.target('count by (%s, instance, service) (count by (%s, instance, service, event) (%s))' % [cl, cl, events(level=false)], '{{service}} on {{instance}}')],
-          'short',
-          g.grid(0, 24, 12, 8),
+          'Distinct event names per service and broker, share of the cap',
+          'Event names a service has logged on a broker (reserved values left out), as a share of the cap the broker exports (robustmq_log_label_limit{kind="events_per_service"}): the dashed line at %s is RobustMQLogEventNamesNearLimit.' % pct(c.eventsNearCapRatio),
+          [g.target(perBroker('service_instance:robustmq_log_event_names:ratio_limit'), legend('{{service}} on {{%s}}' % b))],
+          'percentunit',
+          g.grid(12, 32, 12, 8),
           thresholds=[
-            { color: 'orange', value: std.floor(c.maxEventsPerService * c.eventsNearCapRatio) },
-            { color: 'red', value: c.maxEventsPerService },
+            { color: 'orange', value: c.eventsNearCapRatio },
+            { color: 'red', value: 1 },
           ],
         ),
         g.table(
           'RobustMQ log alerts (pending and firing)',
-          'The alerts of this mixin now; the runbook of each is in docs/runbooks.md.',
-          g.target('max by (alertname, alertstate, severity, service, instance, event) (ALERTS{alertname=~"RobustMQ.*", job=~"$job", instance=~"$instance"})', instant=true),
-          g.grid(12, 24, 12, 8),
+          'The alerts of this mixin now, in the selected clusters; the runbook of each is in docs/runbooks.md.',
+          g.target('max by (%s, alertname, alertstate, severity, service, %s, event, appender) (ALERTS{alertname=~"RobustMQ.*", %s=~"$cluster"})' % [cl, b, cl], instant=true),
+          g.grid(0, 40, 24, 8),
+        ),
+        // The log pipeline row: what the layer counts next to what the appenders write.
+        g.timeseries(
+          'Log pipeline: events per second by level',
+          'Tracing events counted by the layer, by level: the input of the appenders beside.',
+          [g.target('sum by (%s) (%s)' % [if multi then cl + ', level' else 'level', perBroker('service_instance_level:robustmq_log_events:rate%s' % w, extra='level=~"$level"')], legend('{{level}}'))],
+          'suffix: events/s',
+          g.grid(0, 48, 6, 8),
+          overrides=g.levelOverrides(c.levelColors),
+        ),
+        g.timeseries(
+          'Log pipeline: lines written per appender',
+          'Lines the log appenders wrote per second (robustmq_log_appender_lines_total).',
+          [g.target('sum by (%s, appender) (%s)' % [cl, perAppender('instance_appender:robustmq_log_appender_lines:rate%s' % w)], legend('{{appender}}'))],
+          'suffix: lines/s',
+          g.grid(6, 48, 6, 8),
+        ),
+        g.timeseries(
+          'Log pipeline: bytes written per appender',
+          'Bytes the log appenders wrote per second (robustmq_log_appender_bytes_total).',
+          [g.target('sum by (%s, appender) (%s)' % [cl, perAppender('instance_appender:robustmq_log_appender_bytes:rate%s' % w)], legend('{{appender}}'))],
+          'Bps',
+          g.grid(12, 48, 6, 8),
+        ),
+        g.timeseries(
+          'Log pipeline: dropped lines per appender',
+          'Lines a non-blocking appender dropped because its buffer was full, per second and broker: any value above 0 is RobustMQLogAppenderDroppingLines.',
+          [g.target(perAppender('instance_appender:robustmq_log_appender_dropped_lines:rate%s' % w), legend('{{appender}} on {{%s}}' % b))],
+          'suffix: lines/s',
+          g.grid(18, 48, 6, 8),
         ),
       ],
     ),
@@ -163,21 +243,21 @@ local g = import 'grafana.libsonnet';
       c,
       'robustmq-log-events',
       'RobustMQ / Log events by service',
-      'Drill-down into one service: every event name by level, its error events per broker, the error ratio and the history of chosen events, with links to the log lines.',
+      'Drill-down into one service: every event name by level, its error events per broker, the error ratio and the history of chosen events, with links to the log lines. The event-name panels read the raw counters of the one service; the others recorded series.',
       vars(serviceAll=false, withEvent=true),
       [
         g.timeseries(
           'Event rate by name and level',
           'Every event name of the service, per second. Colours by level.',
-          [g.target('sum by (%s, service, event, level) (rate(%s[$__rate_interval]))' % [cl, events('="$service"', extra='event=~"$event"')], '{{event}} ({{level}})')],
+          [g.target('sum by (%s, service, event, level) (rate(%s[$__rate_interval]))' % [cl, events('="$service"', extra='event=~"$event"')], legend('{{event}} ({{level}})'))],
           'suffix: events/s',
           g.grid(0, 0, 24, 9),
           overrides=g.levelOverrides(c.levelColors, suffix=true),
         ),
         g.table(
           'Error events per broker',
-          'Error events logged in the selected time range, per broker. Click a row for its log lines in Loki.',
-          g.target('sum by (namespace, pod, instance, %s, event) (increase(%s[$__range]))' % [c.brokerLabel, events('="$service"', false, 'level="error", event=~"$event"')], instant=true),
+          'Error events logged in the selected time range, per broker (the recorded rate averaged over the range, times its length). Click a row for its log lines in Loki.',
+          g.target('sum by (%s, namespace, pod, %s, event) (avg_over_time(%s[$__range])) * $__range_s' % [cl, b, perBroker('service_instance_event:robustmq_log_errors:rate%s' % w, '="$service"', 'event=~"$event"')], instant=true),
           g.grid(0, 9, 12, 9),
           links=[lokiLink('Log lines of ${__data.fields.event} on ${__data.fields.pod}',
                           ['namespace="${__data.fields.namespace}"', 'pod="${__data.fields.pod}"'],
@@ -185,9 +265,9 @@ local g = import 'grafana.libsonnet';
           decimals=0,
         ),
         g.timeseries(
-          'Error ratio per broker (as RobustMQHighErrorRate sees it)',
+          'Error ratio per broker (as RobustMQBrokerHighErrorRate sees it)',
           guardText + ' Click a series for its error log lines.',
-          [g.target(guardedRatio('="$service"'), '{{instance}}')],
+          [g.target(guardedRatio('="$service"'), legend('{{%s}}' % b))],
           'percentunit',
           g.grid(12, 9, 12, 9),
           links=seriesLinks(),
@@ -195,7 +275,7 @@ local g = import 'grafana.libsonnet';
         ),
         g.timeseries(
           'Event history (events per interval)',
-          'How many of the selected events were logged in each bar\'s own interval: the window of increase() is the step ($__interval, at least 1m), so bars do not overlap and add up to the total. increase() extrapolates to the bar\'s edges, so a bar may show a fraction.',
+          "How many of the selected events were logged in each bar's own interval: the window of increase() is the step ($__interval, at least 1m), so bars do not overlap and add up to the total. increase() extrapolates to the bar's edges, so a bar may show a fraction.",
           [g.target('sum by (event, level) (increase(%s[$__interval]))' % events('="$service"', extra='event=~"$event"'), '{{event}} ({{level}})')],
           'short',
           g.grid(0, 18, 24, 9),

@@ -60,13 +60,14 @@ local ds = { type: 'prometheus', uid: '${datasource}' };
     options: [],
   },
 
-  queryVariable(name, label, query, all=true):: {
+  queryVariable(name, label, query, all=true, hide=false):: {
     name: name,
     label: label,
     type: 'query',
     datasource: ds,
     query: { query: query, refId: 'PrometheusVariableQueryEditor-VariableQuery', qryType: 1 },
-    hide: 0,
+    // 2 hides the variable (a single-cluster setup has nothing to choose).
+    hide: if hide then 2 else 0,
     multi: all,
     includeAll: all,
     refresh: 2,
@@ -103,24 +104,24 @@ local ds = { type: 'prometheus', uid: '${datasource}' };
     targets: targets,
     fieldConfig: {
       defaults: {
-        unit: unit,
-        custom: {
-          drawStyle: if bars then 'bars' else 'line',
-          lineWidth: 1,
-          fillOpacity: if bars then 80 else 10,
-          showPoints: 'never',
-          axisLabel: axisLabel,
-          axisSoftMin: 0,
-        } + (if thresholds != null then { thresholdsStyle: { mode: 'dashed' } } else {}),
-        color: { mode: 'palette-classic' },
-        min: 0,
-      } + (if links != [] then { links: links } else {})
-      + (if thresholds != null then {
-             thresholds: {
-               mode: 'absolute',
-               steps: [{ color: 'green', value: null }] + [{ color: t.color, value: t.value } for t in thresholds],
-             },
-           } else {}),
+                  unit: unit,
+                  custom: {
+                    drawStyle: if bars then 'bars' else 'line',
+                    lineWidth: 1,
+                    fillOpacity: if bars then 80 else 10,
+                    showPoints: 'never',
+                    axisLabel: axisLabel,
+                    axisSoftMin: 0,
+                  } + (if thresholds != null then { thresholdsStyle: { mode: 'dashed' } } else {}),
+                  color: { mode: 'palette-classic' },
+                  min: 0,
+                } + (if links != [] then { links: links } else {})
+                + (if thresholds != null then {
+                     thresholds: {
+                       mode: 'absolute',
+                       steps: [{ color: 'green', value: null }] + [{ color: t.color, value: t.value } for t in thresholds],
+                     },
+                   } else {}),
       overrides: overrides,
     },
     options: {

@@ -9,7 +9,9 @@ use prometheus_client::encoding::{
 };
 use prometheus_client::metrics::MetricType;
 
-use super::{appenders, labels, snapshot, FAMILIES};
+use super::{
+    appenders, labels, limit_labels, limits, snapshot, FAMILIES, LIMIT_HELP, LIMIT_METRIC,
+};
 use crate::instance::Instance;
 use crate::labels::escape_label_value;
 
@@ -87,6 +89,16 @@ impl Collector for LogMetricsCollector {
                     .encode_family(&label_set)?
                     .encode_counter::<NoLabelSet, u64, u64>(&sample.value, None)?;
             }
+        }
+        let mut metric =
+            encoder.encode_descriptor(LIMIT_METRIC, LIMIT_HELP, None, MetricType::Gauge)?;
+        for (kind, value) in limits(instance) {
+            let label_set: Vec<(&str, Escaped<'_>)> = limit_labels(instance, kind)
+                .map(|(k, v)| (k, Escaped(v)))
+                .collect();
+            // Gauges encode as i64 in every accepted prometheus-client release.
+            let value = i64::try_from(value).unwrap_or(i64::MAX);
+            metric.encode_family(&label_set)?.encode_gauge(&value)?;
         }
         let appender_samples = appenders::snapshot(instance);
         if appender_samples.is_empty() {

@@ -21,6 +21,10 @@ const EVENTS_HELP: &str = "Tracing events counted in-process, by level, service 
 const OVERFLOW_HELP: &str =
     "Events whose event name was replaced by \"overflow\" because the service reached max_events_per_service.";
 
+/// Name of the gauge family that exports the label caps.
+pub(crate) const LIMIT_METRIC: &str = "robustmq_log_label_limit";
+const LIMIT_HELP: &str = "The caps of the cardinality guard: kind=\"events_per_service\" is max_events_per_service (reserved event values not counted), kind=\"services\" is max_services (the overflow service not counted).";
+
 /// The two families: family, text-format name, OpenMetrics family name, help.
 const FAMILIES: [(Family, &str, &str, &str); 2] = [
     (
@@ -36,6 +40,28 @@ const FAMILIES: [(Family, &str, &str, &str); 2] = [
         OVERFLOW_HELP,
     ),
 ];
+
+/// The caps as `(kind, value)`, the samples of [`LIMIT_METRIC`]. Exported so
+/// that alerts compare against the broker's real setting instead of a copy.
+pub(crate) fn limits(instance: &Instance) -> [(&'static str, u64); 2] {
+    let n = |v: usize| u64::try_from(v).unwrap_or(u64::MAX);
+    [
+        ("events_per_service", n(instance.max_events_per_service())),
+        ("services", n(instance.max_services())),
+    ]
+}
+
+/// The labels of one [`LIMIT_METRIC`] sample: global labels, then `kind`.
+pub(crate) fn limit_labels<'a>(
+    instance: &'a Instance,
+    kind: &'a str,
+) -> impl Iterator<Item = (&'a str, &'a str)> {
+    instance
+        .global_labels
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .chain(std::iter::once(("kind", kind)))
+}
 
 /// One series as a scrape shows it.
 pub(crate) struct Sample<'a> {

@@ -481,6 +481,44 @@ pub fn resolved(dir: &str, package: &str) -> String {
     )
 }
 
+/// A stand-in for the log appenders' families (robustmq_log_appender_*_total,
+/// issue 21) until the demo broker exports them: every scrape adds 600 lines,
+/// 90,000 bytes and `dropped_per_scrape` dropped lines to appender "file".
+pub fn serve_appender_metrics(
+    node_id: &str,
+    dropped_per_scrape: u64,
+) -> (tokio::runtime::Runtime, SocketAddr) {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::Arc;
+    let scrapes = Arc::new(AtomicU64::new(0));
+    let node_id = node_id.to_owned();
+    let router = axum::Router::new().route(
+        "/metrics",
+        axum::routing::get(move || {
+            let n = scrapes.fetch_add(1, Ordering::Relaxed);
+            let node_id = node_id.clone();
+            async move {
+                let mut text = String::new();
+                for (family, per) in [
+                    ("lines", 600),
+                    ("bytes", 90_000),
+                    ("dropped_lines", dropped_per_scrape),
+                ] {
+                    text.push_str(&format!(
+                        "# TYPE robustmq_log_appender_{family}_total counter\nrobustmq_log_appender_{family}_total{{node_id=\"{node_id}\",appender=\"file\"}} {}\n",
+                        n * per
+                    ));
+                }
+                (
+                    [("content-type", "text/plain; version=0.0.4; charset=utf-8")],
+                    text,
+                )
+            }
+        }),
+    );
+    serve_router(router)
+}
+
 /// The value of one sample line of a text exposition, found by its series as
 /// rendered (`name{label="value",...}`, labels in exposition order): the
 /// check looks at a sample, never at a name that the HELP line always prints.
