@@ -52,6 +52,10 @@ const EVENT_FAMILIES: &str = "\
 # HELP robustmq_log_label_overflow_total Events whose event name was replaced by \"overflow\" because the service reached max_events_per_service.
 # TYPE robustmq_log_label_overflow_total counter
 robustmq_log_label_overflow_total{node_id=\"7\",service=\"robustmq\"} 0
+# HELP robustmq_log_label_limit The caps of the cardinality guard: kind=\"events_per_service\" is max_events_per_service (reserved event values not counted), kind=\"services\" is max_services (the overflow service not counted).
+# TYPE robustmq_log_label_limit gauge
+robustmq_log_label_limit{node_id=\"7\",kind=\"events_per_service\"} 256
+robustmq_log_label_limit{node_id=\"7\",kind=\"services\"} 64
 ";
 
 const APPENDER_FAMILIES: &str = r#"# HELP robustmq_log_appender_lines_total Log lines the appender's writer accepted, one per formatted event.
@@ -193,6 +197,10 @@ fn collector_encoding_of_the_appender_families_is_exact() {
 # HELP robustmq_log_label_overflow Events whose event name was replaced by "overflow" because the service reached max_events_per_service.
 # TYPE robustmq_log_label_overflow counter
 robustmq_log_label_overflow_total{node_id="7",service="robustmq"} 0
+# HELP robustmq_log_label_limit The caps of the cardinality guard: kind="events_per_service" is max_events_per_service (reserved event values not counted), kind="services" is max_services (the overflow service not counted).
+# TYPE robustmq_log_label_limit gauge
+robustmq_log_label_limit{node_id="7",kind="events_per_service"} 256
+robustmq_log_label_limit{node_id="7",kind="services"} 64
 # HELP robustmq_log_appender_lines Log lines the appender's writer accepted, one per formatted event.
 # TYPE robustmq_log_appender_lines counter
 robustmq_log_appender_lines_total{node_id="7",appender="console"} 2
