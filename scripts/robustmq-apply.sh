@@ -16,7 +16,8 @@ if [ ! -d .git ]; then
   git commit -qm "RobustMQ 8bd49dc59"
 fi
 patches=("$here"/integrations/robustmq/*.patch)
-first=$(sed -n 's/^Subject: \[PATCH[^]]*\] //p' "${patches[0]}" | head -n 1)
+# git mailinfo unfolds the Subject header and strips its [PATCH n/m] prefix.
+first=$(git mailinfo /dev/null /dev/null <"${patches[0]}" | sed -n 's/^Subject: //p')
 if git log --format=%s | grep -qxF "$first"; then
   echo "apply: the series is already in $rmq"
   exit 0

@@ -35,4 +35,15 @@ for f in "${files[@]}"; do
   esac
   checked=$((checked + 1))
 done
+# The series' grafana files are the mixin's rendering for RobustMQ, byte for byte.
+command -v jsonnet >/dev/null || { echo "series-check: jsonnet missing; run .ci/install-tools" >&2; exit 2; }
+mkdir -p "$work/render/grafana"
+jsonnet -J "$here/mixin" -S -m "$work/render" "$here/mixin/robustmq-grafana.jsonnet" >/dev/null
+for f in "$work"/render/grafana/*; do
+  cmp -s "$f" "grafana/$(basename "$f")" || {
+    echo "series-check: grafana/$(basename "$f") in the series differs from mixin/robustmq-grafana.jsonnet's rendering; regenerate the grafana patch" >&2
+    exit 1
+  }
+done
+echo "series-check: grafana/ matches the mixin's rendering"
 echo "series-check: ${#files[@]} files changed by $(git rev-list --count "$base"..HEAD) patches; $checked parsed (rust, toml, json, prometheus config and rules)"
