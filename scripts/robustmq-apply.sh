@@ -18,7 +18,8 @@ fi
 patches=("$here"/integrations/robustmq/*.patch)
 # git mailinfo unfolds the Subject header and strips its [PATCH n/m] prefix.
 first=$(git mailinfo /dev/null /dev/null <"${patches[0]}" | sed -n 's/^Subject: //p')
-if git log --format=%s | grep -qxF "$first"; then
+# (grep without -q: a pipe closed early would fail the pipeline under pipefail)
+if git log --format=%s | grep -xF "$first" >/dev/null; then
   echo "apply: the series is already in $rmq"
   exit 0
 fi

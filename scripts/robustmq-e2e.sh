@@ -16,7 +16,8 @@
 # 2 cores, minutes warm (see docs/robustmq.md).
 #
 # Environment: RMQ_SKIP_CHECK=1 leaves out `cargo check --workspace
-# --all-targets`; RMQ_BENCH_ROUNDS=N (default 3) sets the rounds of the
+# --all-targets` and RMQ_SKIP_UNIT=1 RobustMQ's own logging tests (both run after the
+# broker checks); RMQ_BENCH_ROUNDS=N (default 3) sets the rounds of the
 # with/without-appender publish load; RMQ_BENCH_ROUNDS=0 leaves it out.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
@@ -73,17 +74,20 @@ cd "$rmq"
 export CARGO_TARGET_DIR="$target_dir"
 export CARGO_TERM_COLOR=never
 cargo="cargo +$toolchain"
-if [ "${RMQ_SKIP_CHECK:-0}" != 1 ]; then
-  step "cargo check --workspace --all-targets"
-  $cargo check --workspace --all-targets --quiet
-fi
-step "common-base logging tests"
-# With broker-server in the same invocation, features unify as in the binary's
-# build, so its dependencies are reused instead of built a second time.
-$cargo test --quiet -p common-base -p broker-server --lib -- logging::
 step "build broker-server"
 $cargo build --quiet --bin broker-server
 step "run"
 python3 "$here/scripts/robustmq_e2e.py" --tree "$rmq" --broker "$target_dir/debug/broker-server" \
   --rules "$rmq/grafana/robustmq-log-metrics-rules.yml" --bench-rounds "${RMQ_BENCH_ROUNDS:-3}"
+if [ "${RMQ_SKIP_CHECK:-0}" != 1 ]; then
+  step "cargo check --workspace --all-targets"
+  $cargo check --workspace --all-targets --quiet
+fi
+if [ "${RMQ_SKIP_UNIT:-0}" != 1 ]; then
+  step "common-base logging tests"
+  # Last, because they compile more than the binary does (test harnesses and
+  # their features). broker-server in the same invocation keeps the features
+  # as close to the binary's build as cargo allows.
+  $cargo test --quiet -p common-base -p broker-server --lib -- logging::
+fi
 step "passed"
