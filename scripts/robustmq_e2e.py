@@ -293,7 +293,7 @@ def drive_mqtt():
     a burst of connections. Each step checks the broker's answer."""
     sub = spawn(
         ["mosquitto_sub", "-h", MQTT_HOST, "-p", str(MQTT_PORT), "-u", USER, "-P", PASSWORD,
-         "-i", "e2e-sub", "-t", "e2e/#", "-q", "1", "-C", "1", "-W", "60"],
+         "-i", "e2e-sub", "-t", "e2e/hello", "-q", "1", "-C", "1", "-W", "60"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
 
@@ -467,23 +467,29 @@ def run_prometheus(rules, workdir):
     series = poll("Prometheus to scrape mqtt-broker's counts with their own service label", labelled, 90, 1)
     log(f"Prometheus scraped {len(series)} mqtt-broker series, labels {sorted(series[0]['metric'])}")
 
+    # The slow history group runs every few minutes (historyInterval): its
+    # first evaluation may come after the test; every other group runs at the
+    # 1 s global interval and must have evaluated without error.
     def rules_evaluated():
         _, body = http_get(f"{api}/rules")
         groups = json.loads(body)["data"]["groups"]
         rules_ = [r for g in groups for r in g["rules"]]
-        bad = [r for r in rules_ if r.get("health") != "ok"]
+        bad = [r for r in rules_ if r.get("health") == "err"]
         if bad:
-            fail(f"rules not healthy: {[(r['name'], r.get('lastError')) for r in bad]}")
-        return rules_ and all(r.get("lastEvaluation", "").startswith("20") for r in rules_) and rules_
+            fail(f"rules failed: {[(r['name'], r.get('lastError')) for r in bad]}")
+        fast = [r for g in groups if g["interval"] <= 60 for r in g["rules"]]
+        slow = len(rules_) - len(fast)
+        return fast and all(r.get("health") == "ok" for r in fast) and (fast, slow)
 
-    loaded = poll("Prometheus to evaluate every shipped rule", rules_evaluated, 90, 1)
+    loaded, slow = poll("Prometheus to evaluate every shipped rule", rules_evaluated, 90, 1)
     records = [r["name"] for r in loaded if r["type"] == "recording"]
 
     def recorded():
         return [n for n in records if query(f'{n}{{service="mqtt-broker"}}')]
 
     produced = poll("a recording rule to produce an mqtt-broker series", recorded, 90, 1)
-    log(f"Prometheus: {len(loaded)} rules healthy, {len(produced)} recording rules with mqtt-broker series")
+    log(f"Prometheus: {len(loaded)} rules evaluated without error ({slow} in slower groups not yet due), "
+        f"{len(produced)} recording rules with mqtt-broker series")
     with_signal(proc, signal.SIGTERM)
     proc.wait(timeout=30)
 
