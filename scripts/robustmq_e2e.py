@@ -288,6 +288,17 @@ def file_levels(log_dir, prefix="server"):
 # Traffic
 
 
+def send_raw(packet):
+    """Sends bytes on a fresh MQTT connection and reads until the broker closes it."""
+    with socket.create_connection((MQTT_HOST, MQTT_PORT), timeout=10) as s:
+        s.sendall(packet)
+        try:
+            while s.recv(1024):
+                pass
+        except (ConnectionResetError, socket.timeout):
+            pass
+
+
 def drive_mqtt():
     """Connect, subscribe, publish at each QoS, a bad login, a malformed packet,
     a burst of connections. Each step checks the broker's answer."""
@@ -319,24 +330,10 @@ def drive_mqtt():
     log(f"bad login refused: {r.stderr.strip()}")
 
     # CONNECT with a remaining length longer than four bytes allow: malformed.
-    with socket.create_connection((MQTT_HOST, MQTT_PORT), timeout=10) as s:
-        s.sendall(b"\x10\xff\xff\xff\xff\x7f")
-        s.settimeout(10)
-        try:
-            while s.recv(1024):
-                pass
-        except (ConnectionResetError, socket.timeout):
-            pass
+    send_raw(b"\x10\xff\xff\xff\xff\x7f")
     # A CONNECT naming a protocol that does not exist.
-    with socket.create_connection((MQTT_HOST, MQTT_PORT), timeout=10) as s:
-        body = b"\x00\x04XQTT\x04\x02\x00\x3c\x00\x03bad"
-        s.sendall(bytes([0x10, len(body)]) + body)
-        s.settimeout(10)
-        try:
-            while s.recv(1024):
-                pass
-        except (ConnectionResetError, socket.timeout):
-            pass
+    body = b"\x00\x04XQTT\x04\x02\x00\x3c\x00\x03bad"
+    send_raw(bytes([0x10, len(body)]) + body)
     # A CONNECT that decodes but breaks the protocol: MQTT 3.1.1 allows client
     # ids of up to 23 characters.
     r = mosquitto("mosquitto_pub", "-V", "mqttv311", "-i", "e2e-client-id-longer-than-23-characters",
