@@ -40,9 +40,7 @@ const USAGE: &str = "usage: broker [--listen ADDR] [--events-per-sec N] [--error
 
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
-        listen: robustmq_log_metrics::server::DEFAULT_LISTEN
-            .parse()
-            .expect("default address"),
+        listen: robustmq_log_metrics::server::DEFAULT_LISTEN,
         events_per_sec: 100.0,
         error_rate: 0.002,
         duration: None,

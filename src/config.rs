@@ -226,7 +226,7 @@ impl<'de> Deserialize<'de> for LayerConfig {
         // As a map, not a struct: under `flatten` a struct is shown only its
         // own keys, a map every key left.
         let table = toml::Table::deserialize(deserializer)?;
-        let (mut config, unknown_keys) = read_table::<Self>(table).map_err(D::Error::custom)?;
+        let (mut config, unknown_keys) = read_table::<Self>(table, "").map_err(D::Error::custom)?;
         config.unknown_keys = unknown_keys;
         Ok(config)
     }
@@ -258,9 +258,13 @@ pub(crate) trait DerivedFields: Sized {
     }
 }
 
-/// Reads `T`'s fields from `table`: a wrong type is an error naming its key,
-/// and the keys that are no field of `T` are returned.
-pub(crate) fn read_table<T: DerivedFields>(table: toml::Table) -> Result<(T, Vec<String>), String> {
+/// Reads `T`'s fields from `table`: a wrong type is an error naming its key
+/// (after `section`, such as `"log_metrics."`, when the caller knows where
+/// the table is), and the keys that are no field of `T` are returned.
+pub(crate) fn read_table<T: DerivedFields>(
+    table: toml::Table,
+    section: &str,
+) -> Result<(T, Vec<String>), String> {
     let mut ignored = Vec::new();
     let mut track = serde_path_to_error::Track::new();
     let read = {
@@ -270,7 +274,11 @@ pub(crate) fn read_table<T: DerivedFields>(table: toml::Table) -> Result<(T, Vec
     };
     match read {
         Ok(value) => Ok((value, ignored)),
-        Err(e) => Err(format!("`{}`: {}", track.path(), e.message().trim_end())),
+        Err(e) => Err(format!(
+            "`{section}{}`: {}",
+            track.path(),
+            e.message().trim_end()
+        )),
     }
 }
 

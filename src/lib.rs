@@ -116,10 +116,7 @@ pub use handle::LogMetricsHandle;
 #[cfg(feature = "tls")]
 pub use http::TlsFiles;
 #[cfg(feature = "http")]
-pub use http::{
-    Auth, AuthConfig, LogMetricsConfig, MetricsServer, RouteOptions, ServerConfig, ServerOptions,
-    TlsConfig,
-};
+pub use http::{Auth, LogMetricsConfig, MetricsServer, RouteOptions, ServerOptions};
 pub use labels::{LEVEL_NAMES, OVERFLOW, RESERVED_VALUES, UNSTRUCTURED};
 pub use layer::LogMetricsLayer;
 

@@ -33,8 +33,8 @@ fn a_full_section_is_read_and_used() {
         "#,
     )
     .unwrap();
-    assert_eq!(cfg.server.path, "/log-metrics");
-    assert_eq!(cfg.listen_addr().unwrap().port(), 0);
+    assert_eq!(cfg.server.route.path, "/log-metrics");
+    assert_eq!(cfg.server.listen.port(), 0);
     let (layer, handle) = LogMetrics::from_config(&cfg).unwrap().build().unwrap();
     use tracing_subscriber::prelude::*;
     tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
@@ -51,7 +51,7 @@ fn a_full_section_is_read_and_used() {
 fn a_missing_section_gives_the_defaults() {
     let cfg = LogMetricsConfig::from_toml("[other]\nx = 1\n").unwrap();
     assert_eq!(cfg, LogMetricsConfig::default());
-    assert_eq!(cfg.server.listen, "127.0.0.1:9477");
+    assert_eq!(cfg.server.listen, "127.0.0.1:9477".parse().unwrap());
 }
 
 #[test]
@@ -157,4 +157,31 @@ fn builder_errors_are_typed() {
     assert!(matches!(e, Error::EmptyValue { .. }), "{e:?}");
     let e = LogMetrics::builder().event_field("").build().unwrap_err();
     assert!(matches!(e, Error::EmptyValue { .. }), "{e:?}");
+}
+
+#[cfg(not(feature = "tls"))]
+#[test]
+fn a_tls_table_without_the_feature_names_the_feature() {
+    let e = err_of("[log_metrics.tls]\ncert_path = \"a.crt\"\nkey_path = \"a.key\"\n");
+    assert!(e.to_string().contains("`log_metrics.tls`"), "{e}");
+    assert!(
+        e.to_string().contains("enable the `tls` cargo feature"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_printed_config_reads_back_the_same() {
+    let cfg = LogMetricsConfig::from_toml(
+        "[log_metrics]\nlisten = \"127.0.0.1:9999\"\npath = \"/m\"\nwrite_timeout_secs = 7\ngzip = false\nmax_services = 9\n",
+    )
+    .unwrap();
+    let printed = toml::to_string(&cfg).unwrap();
+    let again = LogMetricsConfig::from_toml(&format!("[log_metrics]\n{printed}")).unwrap();
+    assert_eq!(again, cfg, "{printed}");
+    assert_eq!(
+        again.server.write_timeout,
+        std::time::Duration::from_secs(7)
+    );
+    assert!(!again.server.route.gzip);
 }

@@ -9,10 +9,16 @@ use std::fmt;
 use axum::http::header::AUTHORIZATION;
 use axum::http::HeaderMap;
 use base64::Engine as _;
+use serde::{Deserialize, Serialize, Serializer};
 use subtle::ConstantTimeEq as _;
 
 /// Who may scrape. Compared in constant time; `Debug` never prints secrets.
-#[derive(Clone, PartialEq, Eq)]
+///
+/// In configuration, a table with `bearer_token`, or `username` and
+/// `password`; serialised with `"<redacted>"` for the secrets (RobustMQ
+/// prints its configuration at start-up).
+#[derive(Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(try_from = "AuthKeys", into = "AuthKeys")]
 #[non_exhaustive]
 pub enum Auth {
     /// `Authorization: Bearer <token>`, as Prometheus' `authorization.credentials` sends.
@@ -33,6 +39,60 @@ impl fmt::Debug for Auth {
             Auth::Basic { username, .. } => write!(f, "Auth::Basic({username:?}, <redacted>)"),
         }
     }
+}
+
+/// [`Auth`] as configuration keys.
+#[derive(Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct AuthKeys {
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "redacted"
+    )]
+    bearer_token: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    username: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "redacted"
+    )]
+    password: Option<String>,
+}
+
+impl TryFrom<AuthKeys> for Auth {
+    type Error = &'static str;
+
+    /// The shape only; the values are checked by `RouteOptions::validate`.
+    fn try_from(keys: AuthKeys) -> Result<Self, Self::Error> {
+        match (keys.bearer_token, keys.username, keys.password) {
+            (Some(token), None, None) => Ok(Auth::Bearer(token)),
+            (None, Some(username), Some(password)) => Ok(Auth::Basic { username, password }),
+            _ => Err("set either `bearer_token`, or `username` and `password`"),
+        }
+    }
+}
+
+impl From<Auth> for AuthKeys {
+    fn from(auth: Auth) -> Self {
+        match auth {
+            Auth::Bearer(token) => AuthKeys {
+                bearer_token: Some(token),
+                username: None,
+                password: None,
+            },
+            Auth::Basic { username, password } => AuthKeys {
+                bearer_token: None,
+                username: Some(username),
+                password: Some(password),
+            },
+        }
+    }
+}
+
+fn redacted<S: Serializer>(secret: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
+    secret.as_ref().map(|_| "<redacted>").serialize(s)
 }
 
 /// The `Authorization` value a scrape must send, computed once per router.

@@ -1,22 +1,15 @@
 //! The `[log_metrics]` section of a stand-alone configuration: the layer's
-//! settings ([`LayerConfig`]) and a server of its own ([`ServerConfig`]),
-//! read at one level. Each server key is declared once, as a field of
-//! `ServerConfig`; the layer's keys are `LayerConfig`'s.
-
-use std::net::SocketAddr;
-use std::time::Duration;
+//! settings ([`LayerConfig`]) and a server of its own ([`ServerOptions`],
+//! with its [`RouteOptions`](crate::RouteOptions)), read at one level. Each
+//! key is declared once, as a field of one of them.
 
 use serde::de::{Deserializer, Error as _};
-use serde::{Deserialize, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 
 use crate::builder::{LogMetrics, LogMetricsBuilder};
-use crate::config::{read_table, DerivedFields, LayerConfig};
+use crate::config::{read_table, DerivedFields as _, LayerConfig};
 use crate::error::Error;
-use crate::http::auth::Auth;
-use crate::http::options::{
-    ServerOptions, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_LISTEN, DEFAULT_MAX_CONCURRENT_SCRAPES,
-    DEFAULT_MAX_CONNECTIONS, DEFAULT_PATH, DEFAULT_WRITE_TIMEOUT,
-};
+use crate::http::options::{RouteOptions, ServerOptions};
 
 /// The `[log_metrics]` section of a broker's TOML configuration: the layer's
 /// settings ([`LayerConfig`], flattened: the same keys at the same level)
@@ -62,132 +55,36 @@ pub struct LogMetricsConfig {
     pub layer: LayerConfig,
     /// The server's settings (`listen`, `path`, timeouts, auth, TLS).
     #[serde(flatten)]
-    pub server: ServerConfig,
+    pub server: ServerOptions,
 }
+
+/// Where the keys are, for the errors that name them.
+const SECTION: &str = "log_metrics.";
 
 impl<'de> Deserialize<'de> for LogMetricsConfig {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let mut table = toml::Table::deserialize(deserializer)?;
-        // The server takes its keys; the layer gets the rest, and names those
-        // that neither takes.
-        let (server, others) =
-            read_table::<ServerConfig>(table.clone()).map_err(D::Error::custom)?;
-        table.retain(|key, _| others.iter().any(|k| k == key));
-        let (layer, unknown) = read_table::<LayerConfig>(table).map_err(D::Error::custom)?;
+        // The route and the server take their keys; the layer gets the rest,
+        // and names those that none takes.
+        let (route, not_route) =
+            read_table::<RouteOptions>(table.clone(), SECTION).map_err(D::Error::custom)?;
+        let (mut server, not_server) =
+            read_table::<ServerOptions>(table.clone(), SECTION).map_err(D::Error::custom)?;
+        server.route = route;
+        let unclaimed = |others: &[String], key: &str| others.iter().any(|k| k == key);
+        table.retain(|key, _| unclaimed(&not_route, key) && unclaimed(&not_server, key));
+        let (layer, unknown) =
+            read_table::<LayerConfig>(table, SECTION).map_err(D::Error::custom)?;
         if let Some(key) = unknown.first() {
             return Err(D::Error::custom(format!(
-                "unknown key `{key}`; expected one of: {}, {}",
+                "unknown key `{SECTION}{key}`; expected one of: {}, {}, {}",
                 LayerConfig::keys().join(", "),
-                ServerConfig::keys().join(", "),
+                RouteOptions::keys().join(", "),
+                ServerOptions::keys().join(", "),
             )));
         }
         Ok(Self { layer, server })
     }
-}
-
-/// The server keys of a [`LogMetricsConfig`]; each maps onto the
-/// [`ServerOptions`] field of the same name.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(default)]
-#[non_exhaustive]
-pub struct ServerConfig {
-    /// Address of the metrics server. Default `127.0.0.1:9477` (loopback:
-    /// expose it deliberately, see the README; 9091 and 58080 are RobustMQ's).
-    pub listen: String,
-    /// Path of the metrics endpoint; see [`RouteOptions::path`](crate::RouteOptions::path).
-    /// Default `/metrics`.
-    pub path: String,
-    /// See [`ServerOptions::header_read_timeout`]: 1..=3600. Default 10.
-    pub header_read_timeout_secs: u64,
-    /// See [`ServerOptions::write_timeout`]: 1..=3600. Default 30.
-    pub write_timeout_secs: u64,
-    /// See [`RouteOptions::max_concurrent_scrapes`](crate::RouteOptions::max_concurrent_scrapes).
-    /// Default 4.
-    pub max_concurrent_scrapes: usize,
-    /// See [`ServerOptions::max_connections`]. Default 64.
-    pub max_connections: usize,
-    /// See [`RouteOptions::gzip`](crate::RouteOptions::gzip). Default `true`.
-    pub gzip: bool,
-    /// `[log_metrics.auth]`: `bearer_token`, or `username` and `password`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub auth: Option<AuthConfig>,
-    /// `[log_metrics.tls]`: `cert_path` and `key_path` (feature `tls`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tls: Option<TlsConfig>,
-}
-
-impl Default for ServerConfig {
-    fn default() -> Self {
-        Self {
-            listen: DEFAULT_LISTEN.to_owned(),
-            path: DEFAULT_PATH.to_owned(),
-            header_read_timeout_secs: DEFAULT_HEADER_READ_TIMEOUT.as_secs(),
-            write_timeout_secs: DEFAULT_WRITE_TIMEOUT.as_secs(),
-            max_concurrent_scrapes: DEFAULT_MAX_CONCURRENT_SCRAPES,
-            max_connections: DEFAULT_MAX_CONNECTIONS,
-            gzip: true,
-            auth: None,
-            tls: None,
-        }
-    }
-}
-
-impl DerivedFields for ServerConfig {
-    fn derived<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        <Self as Deserialize>::deserialize(deserializer)
-    }
-}
-
-/// `[log_metrics.auth]`: either `bearer_token` or `username` + `password`.
-/// `Debug` and `Serialize` show `"<redacted>"` for the secrets.
-#[derive(Clone, Deserialize, Serialize, PartialEq, Eq, Default)]
-#[serde(deny_unknown_fields, default)]
-#[non_exhaustive]
-pub struct AuthConfig {
-    /// Expected bearer token.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "serialize_redacted"
-    )]
-    pub bearer_token: Option<String>,
-    /// Basic auth user name.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub username: Option<String>,
-    /// Basic auth password.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "serialize_redacted"
-    )]
-    pub password: Option<String>,
-}
-
-/// Keeps secrets out of a printed configuration (RobustMQ logs its config at start-up).
-fn serialize_redacted<S: Serializer>(secret: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
-    secret.as_ref().map(|_| "<redacted>").serialize(s)
-}
-
-impl std::fmt::Debug for AuthConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AuthConfig")
-            .field(
-                "bearer_token",
-                &self.bearer_token.as_ref().map(|_| "<redacted>"),
-            )
-            .field("username", &self.username)
-            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
-            .finish()
-    }
-}
-
-/// `[log_metrics.tls]`: PEM files for HTTPS.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
-#[non_exhaustive]
-pub struct TlsConfig {
-    /// PEM certificate chain.
-    pub cert_path: std::path::PathBuf,
-    /// PEM private key.
-    pub key_path: std::path::PathBuf,
 }
 
 #[derive(Deserialize)]
@@ -207,82 +104,18 @@ impl LogMetricsConfig {
         Ok(doc.log_metrics)
     }
 
-    /// The parsed listen address.
-    pub fn listen_addr(&self) -> Result<SocketAddr, Error> {
-        self.server
-            .listen
-            .parse()
-            .map_err(|e: std::net::AddrParseError| Error::InvalidConfigValue {
-                key: "log_metrics.listen".into(),
-                message: format!(
-                    "{:?} is not an address ({e}); use IP:PORT, e.g. \"127.0.0.1:9477\"",
-                    self.server.listen
-                ),
-            })
-    }
-
-    /// The server settings: listen address, path, limits, auth and TLS,
-    /// checked by [`ServerOptions::validate`] with errors naming the
-    /// `log_metrics.` key.
+    /// The server settings: listen address, route, limits and TLS, checked
+    /// by [`ServerOptions::validate`] with errors naming the `log_metrics.`
+    /// key.
     pub fn server_options(&self) -> Result<ServerOptions, Error> {
-        let invalid = |key: &str, message: &str| Error::InvalidConfigValue {
-            key: format!("log_metrics.{key}"),
-            message: message.to_owned(),
-        };
-        let mut o = ServerOptions::new(self.listen_addr()?)
-            .path(&self.server.path)
-            .header_read_timeout(Duration::from_secs(self.server.header_read_timeout_secs))
-            .write_timeout(Duration::from_secs(self.server.write_timeout_secs))
-            .max_concurrent_scrapes(self.server.max_concurrent_scrapes)
-            .max_connections(self.server.max_connections)
-            .gzip(self.server.gzip);
-        if let Some(a) = &self.server.auth {
-            o = o.auth(match (&a.bearer_token, &a.username, &a.password) {
-                (Some(t), None, None) if !t.is_empty() => Auth::Bearer(t.clone()),
-                (None, Some(u), Some(p)) if !u.is_empty() => Auth::Basic {
-                    username: u.clone(),
-                    password: p.clone(),
-                },
-                _ => {
-                    return Err(invalid(
-                        "auth",
-                        "set either a non-empty `bearer_token`, or `username` and `password`",
-                    ))
-                }
-            });
-        }
-        if let Some(t) = &self.server.tls {
-            #[cfg(feature = "tls")]
-            {
-                o = o.tls(crate::http::options::TlsFiles {
-                    cert_path: t.cert_path.clone(),
-                    key_path: t.key_path.clone(),
-                });
-            }
-            #[cfg(not(feature = "tls"))]
-            {
-                let _ = t;
-                return Err(invalid(
-                    "tls",
-                    "this build has no TLS support; enable the `tls` cargo feature of robustmq-log-metrics",
-                ));
-            }
-        }
-        o.validate().map_err(|e| match e {
-            Error::InvalidConfigValue { key, message } => {
-                // The options name their fields; the config names its keys.
-                let key = match key.as_str() {
-                    "header_read_timeout" | "write_timeout" => format!("{key}_secs"),
-                    _ => key,
-                };
-                Error::InvalidConfigValue {
-                    key: format!("log_metrics.{key}"),
-                    message,
-                }
-            }
+        self.server.validate().map_err(|e| match e {
+            Error::InvalidConfigValue { key, message } => Error::InvalidConfigValue {
+                key: format!("{SECTION}{key}"),
+                message,
+            },
             other => other,
         })?;
-        Ok(o)
+        Ok(self.server.clone())
     }
 
     /// Checks every value; the error names the offending key.
@@ -295,7 +128,7 @@ impl LogMetricsConfig {
                 hint,
             },
             Error::ReservedValue { setting, value } => Error::ReservedValue {
-                setting: format!("log_metrics.{setting}"),
+                setting: format!("{SECTION}{setting}"),
                 value,
             },
             other => other,

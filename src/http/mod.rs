@@ -18,7 +18,7 @@ mod server;
 mod tls;
 
 pub use auth::Auth;
-pub use config::{AuthConfig, LogMetricsConfig, ServerConfig, TlsConfig};
+pub use config::LogMetricsConfig;
 #[cfg(feature = "tls")]
 pub use options::TlsFiles;
 pub use options::{

@@ -3,17 +3,24 @@
 //! own (listen address, timeouts, connection limit, TLS). Every check of
 //! both lives here, in `validate()`, which the router, the server and the
 //! config mapping all call: what passes never fails later.
+//!
+//! The options are also the `[log_metrics]` server keys: each setting is
+//! declared once, as a field here, and serde names its key (`listen`,
+//! `path`, `header_read_timeout_secs`, ...).
 
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::time::Duration;
 
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::config::DerivedFields;
 use crate::error::Error;
 use crate::http::auth::Auth;
 
 /// The stand-alone server's default address: loopback, on a port that
 /// RobustMQ does not use (its operator's Prometheus port is 9091, its
 /// admin port 58080).
-pub const DEFAULT_LISTEN: &str = "127.0.0.1:9477";
+pub const DEFAULT_LISTEN: SocketAddr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 9477));
 /// Default [`RouteOptions::path`].
 pub const DEFAULT_PATH: &str = "/metrics";
 /// Default [`ServerOptions::header_read_timeout`].
@@ -39,7 +46,8 @@ pub const MAX_PATH_LEN: usize = 256;
 
 /// Certificate and key files for TLS (feature `tls`).
 #[cfg(feature = "tls")]
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct TlsFiles {
     /// PEM certificate chain.
     pub cert_path: std::path::PathBuf,
@@ -50,8 +58,10 @@ pub struct TlsFiles {
 /// What the metrics route needs, whether merged into an application's
 /// router ([`LogMetricsHandle::router_with`](crate::LogMetricsHandle::router_with))
 /// or served by [`ServerOptions`]. `RouteOptions::default()` gives the
-/// defaults documented on each field.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// defaults documented on each field. Its keys in a `[log_metrics]`
+/// section are the field names.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(default)]
 #[non_exhaustive]
 pub struct RouteOptions {
     /// Path of the endpoint: `/`, or `/`-separated segments of ASCII
@@ -60,7 +70,9 @@ pub struct RouteOptions {
     pub path: String,
     /// Require credentials: a bearer token of visible ASCII, or a basic auth
     /// username (no `:`) and password without control characters.
-    /// Default none.
+    /// Default none. In a `[log_metrics.auth]` table: `bearer_token`, or
+    /// `username` and `password`; printed as `"<redacted>"`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub auth: Option<Auth>,
     /// At most this many scrapes are rendered and written at once; more get
     /// `503` at once, so scrapers can take neither CPU nor memory from the
@@ -150,25 +162,35 @@ impl RouteOptions {
 }
 
 /// How a server of its own serves the endpoint. `ServerOptions::new(addr)`
-/// gives the defaults documented on each field.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// gives the defaults documented on each field; `ServerOptions::default()`
+/// listens on [`DEFAULT_LISTEN`]. In a `[log_metrics]` section its keys are
+/// the field names, the timeouts in whole seconds (`header_read_timeout_secs`,
+/// `write_timeout_secs`), next to the route's keys.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(default)]
 #[non_exhaustive]
 pub struct ServerOptions {
     /// Address to bind. Use loopback unless the port must be reached from
     /// outside (see the README on exposing it to Prometheus in Kubernetes).
+    #[serde(deserialize_with = "socket_address")]
     pub listen: SocketAddr,
-    /// The route: path, auth, concurrent-scrape bound, gzip.
+    /// The route: path, auth, concurrent-scrape bound, gzip. Read from the
+    /// same table as the server's keys (see `LogMetricsConfig`), so it is
+    /// skipped here: a flattened struct would hide unknown keys.
+    #[serde(flatten, skip_deserializing)]
     pub route: RouteOptions,
     /// A client that has not sent its request headers within this time
     /// (also the TLS handshake, and the idle time between two requests on one
     /// connection) is disconnected: slow-loris protection.
     /// [`MIN_TIMEOUT`]..=[`MAX_TIMEOUT`], default 10 s.
+    #[serde(rename = "header_read_timeout_secs", with = "whole_seconds")]
     pub header_read_timeout: Duration,
     /// A connection whose socket takes no bytes of the response for this
     /// long (the client reads nothing, or reads so slowly that the kernel's
     /// send buffer, up to a few MiB, does not drain) is closed, and its
     /// scrape slot freed. A slow reader that keeps reading is served.
     /// [`MIN_TIMEOUT`]..=[`MAX_TIMEOUT`], default 30 s.
+    #[serde(rename = "write_timeout_secs", with = "whole_seconds")]
     pub write_timeout: Duration,
     /// At most this many connections are open at once; a connection beyond
     /// it is closed as soon as it is accepted (and counted in a rate-limited
@@ -178,7 +200,71 @@ pub struct ServerOptions {
     pub max_connections: usize,
     /// Serve HTTPS with these files. Default none (plain HTTP).
     #[cfg(feature = "tls")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tls: Option<TlsFiles>,
+    /// Without the feature a `tls` key is an error that says which feature
+    /// to enable, rather than an unknown key.
+    #[cfg(not(feature = "tls"))]
+    #[serde(
+        rename = "tls",
+        skip_serializing,
+        deserialize_with = "tls_needs_the_feature"
+    )]
+    tls_unsupported: NoTls,
+}
+
+/// A `tls` key in a build without the feature: only ever an error.
+#[cfg(not(feature = "tls"))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+struct NoTls;
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        Self::new(DEFAULT_LISTEN)
+    }
+}
+
+impl DerivedFields for RouteOptions {
+    fn derived<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        <Self as Deserialize>::deserialize(deserializer)
+    }
+}
+
+impl DerivedFields for ServerOptions {
+    fn derived<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        <Self as Deserialize>::deserialize(deserializer)
+    }
+}
+
+fn socket_address<'de, D: Deserializer<'de>>(deserializer: D) -> Result<SocketAddr, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    text.parse().map_err(|e| {
+        serde::de::Error::custom(format!(
+            "{text:?} is not an address ({e}); use IP:PORT, e.g. \"{DEFAULT_LISTEN}\""
+        ))
+    })
+}
+
+#[cfg(not(feature = "tls"))]
+fn tls_needs_the_feature<'de, D: Deserializer<'de>>(deserializer: D) -> Result<NoTls, D::Error> {
+    serde::de::IgnoredAny::deserialize(deserializer)?;
+    Err(serde::de::Error::custom(
+        "this build has no TLS support; enable the `tls` cargo feature of robustmq-log-metrics",
+    ))
+}
+
+/// A timeout as whole seconds in configuration files; a sub-second one set
+/// in code is printed rounded up, so that printing never shows 0.
+mod whole_seconds {
+    use super::*;
+
+    pub(super) fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        (d.as_secs() + u64::from(d.subsec_nanos() > 0)).serialize(s)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        u64::deserialize(d).map(Duration::from_secs)
+    }
 }
 
 impl ServerOptions {
@@ -192,6 +278,8 @@ impl ServerOptions {
             max_connections: DEFAULT_MAX_CONNECTIONS,
             #[cfg(feature = "tls")]
             tls: None,
+            #[cfg(not(feature = "tls"))]
+            tls_unsupported: NoTls,
         }
     }
 
@@ -259,13 +347,14 @@ impl ServerOptions {
         self
     }
 
-    /// Checks every field, the route's too. The error's key is the field
-    /// name (`header_read_timeout`, `max_connections`, `path`, ...).
+    /// Checks every field, the route's too. The error's key is the setting's
+    /// configuration key (`header_read_timeout_secs`, `max_connections`,
+    /// `path`, ...).
     /// TLS files are read, and checked, when the server starts.
     pub fn validate(&self) -> Result<(), Error> {
         self.route.validate()?;
-        check_timeout("header_read_timeout", self.header_read_timeout)?;
-        check_timeout("write_timeout", self.write_timeout)?;
+        check_timeout("header_read_timeout_secs", self.header_read_timeout)?;
+        check_timeout("write_timeout_secs", self.write_timeout)?;
         check_count(
             "max_connections",
             self.max_connections,
