@@ -18,6 +18,8 @@ usage() {
 }
 
 root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=scripts/lib/callgrind.sh
+. "$root/scripts/lib/callgrind.sh"
 n=20000
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -47,29 +49,15 @@ if [ -z "$exe" ] || [ ! -x "$exe" ]; then
   exit 1
 fi
 
-# Total instructions (callgrind Ir) of one run of case $1 with $2 lines.
-ir() {
-  local out="$work/callgrind.$1.$2"
-  if ! valgrind --tool=callgrind --callgrind-out-file="$out" "$exe" "$1" "$2" 2>"$out.log"; then
-    echo "appender-instructions.sh: '$1 $2' failed under callgrind:" >&2
-    tail -20 "$out.log" >&2
-    exit 1
-  fi
-  local total
-  total=$(awk '$1 == "summary:" || $1 == "totals:" { print $2; exit }' "$out")
-  if [ -z "$total" ] || [ "$total" -le 0 ]; then
-    echo "appender-instructions.sh: no instruction total in $out" >&2
-    exit 1
-  fi
-  echo "$total"
-}
+# Total instructions of one run of case $1 with $2 lines.
+ir() { callgrind_ir appender-instructions.sh "$work/callgrind.$1.$2" "$exe" "$1" "$2"; }
 
 declare -A per
 for c in write_plain write_counted fmt_plain fmt_counted; do
   echo "callgrind: $c at $n and $((3 * n)) lines" >&2
   low=$(ir "$c" "$n")
   high=$(ir "$c" $((3 * n)))
-  per[$c]=$(awk -v a="$low" -v b="$high" -v n="$n" 'BEGIN { printf "%.1f", (b - a) / (2 * n) }')
+  per[$c]=$(per_unit "$low" "$high" "$n")
 done
 
 sub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", a - b }'; }

@@ -27,6 +27,8 @@ usage() {
 }
 
 root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=scripts/lib/callgrind.sh
+. "$root/scripts/lib/callgrind.sh"
 n=20000
 baseline=""
 keep=""
@@ -87,30 +89,16 @@ build() {
   echo "$exe"
 }
 
-# Total instructions (callgrind Ir) of one run: binary, layer, event, events,
-# and a tag told apart in the kept profiles' names.
-ir() {
-  local out="$work/callgrind$5.$2.$3.$4"
-  if ! valgrind --tool=callgrind --callgrind-out-file="$out" "$1" "$2" "$3" "$4" 2>"$out.log"; then
-    echo "instructions.sh: '$1 $2 $3 $4' failed under callgrind:" >&2
-    tail -20 "$out.log" >&2
-    exit 1
-  fi
-  local total
-  total=$(awk '$1 == "summary:" || $1 == "totals:" { print $2; exit }' "$out")
-  if [ -z "$total" ] || [ "$total" -le 0 ]; then
-    echo "instructions.sh: no instruction total in $out" >&2
-    exit 1
-  fi
-  echo "$total"
-}
+# Total instructions of one run: binary, layer, event, events, and a tag
+# told apart in the kept profiles' names.
+ir() { callgrind_ir instructions.sh "$work/callgrind$5.$2.$3.$4" "$1" "$2" "$3" "$4"; }
 
 # Instructions per event of binary $1 for layer $2 and event $3 (tag $4).
 per_event() {
   local low high
   low=$(ir "$1" "$2" "$3" "$n" "${4:-}")
   high=$(ir "$1" "$2" "$3" $((3 * n)) "${4:-}")
-  awk -v a="$low" -v b="$high" -v n="$n" 'BEGIN { printf "%.1f", (b - a) / (2 * n) }'
+  per_unit "$low" "$high" "$n"
 }
 
 echo "building benches/instructions.rs in $root" >&2

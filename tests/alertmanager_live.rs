@@ -28,26 +28,14 @@ const SERVICES: [&str; 2] = ["mqtt-broker", "storage-engine"];
 
 /// Renders the rule groups with scaled-down windows and every `for` at 2s.
 fn fast_rules() -> String {
-    let code = "local m = (import 'mixin.libsonnet') + { _config+:: {\n\
-         rateWindow: '10s', evaluationInterval: '1s',\n\
+    support::mixin_rules_with(
+        "rateWindow: '10s', evaluationInterval: '1s',\n\
          burnRateWindows: [\n\
            { severity: 'critical', long: '30s', short: '10s', factor: 14.4 },\n\
            { severity: 'warning', long: '1m', short: '20s', factor: 3 },\n\
          ],\n\
-         alertFor: std.mapWithKey(function(k, v) '2s', super.alertFor),\n\
-       } };\n\
-       (import 'yaml.libsonnet').groups(m.prometheusRules.groups + m.prometheusAlerts.groups)";
-    let out = Command::new(support::tool("jsonnet"))
-        .args(["-J", "mixin", "-S", "-e", code])
-        .current_dir(support::repo_dir())
-        .output()
-        .expect("run jsonnet");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+         alertFor: std.mapWithKey(function(k, v) '2s', super.alertFor),",
+    )
 }
 
 /// One notification as the webhook received it.

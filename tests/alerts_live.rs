@@ -12,7 +12,6 @@
 mod support;
 
 use std::collections::BTreeMap;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_yaml::Value;
@@ -23,21 +22,9 @@ type Timeline = BTreeMap<(String, String, String, String), Duration>;
 
 /// Renders the rule groups from mixin/ with every alert's `for` set to `for_`.
 fn rules_with_for(for_: &str) -> String {
-    let code = format!(
-        "local m = (import 'mixin.libsonnet') + {{ _config+:: {{ alertFor: std.mapWithKey(function(k, v) '{for_}', super.alertFor) }} }};\n\
-         (import 'yaml.libsonnet').groups(m.prometheusRules.groups + m.prometheusAlerts.groups)"
-    );
-    let out = Command::new(support::tool("jsonnet"))
-        .args(["-J", "mixin", "-S", "-e", &code])
-        .current_dir(support::repo_dir())
-        .output()
-        .expect("run jsonnet");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    support::mixin_rules_with(&format!(
+        "alertFor: std.mapWithKey(function(k, v) '{for_}', super.alertFor)"
+    ))
 }
 
 /// alert name + severity -> expr, of every alert in a rule file.

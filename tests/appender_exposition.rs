@@ -5,7 +5,6 @@
 mod support;
 
 use std::io::{self, Write};
-use std::process::{Command, Stdio};
 
 use robustmq_log_metrics::{Error, LogMetrics, LogMetricsHandle};
 
@@ -116,27 +115,7 @@ fn promtool_finds_nothing_in_the_appender_families() {
         let _ = handle.render();
         handle.render()
     };
-    let mut child = Command::new(support::tool("promtool"))
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(text.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success() && out.stdout.is_empty() && out.stderr.is_empty(),
-        "promtool check metrics: {:?}\n{}{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::assert_promtool_clean(&text);
 }
 
 #[test]
@@ -182,16 +161,8 @@ fn bad_appender_names_and_a_global_label_named_appender_are_errors_naming_them()
 #[cfg(feature = "prometheus-client")]
 #[test]
 fn collector_encoding_of_the_appender_families_is_exact() {
-    use prometheus_client::encoding::text::encode;
-    use prometheus_client::registry::Registry;
-
     let handle = handle_with_two_appenders();
-    let mut registry = Registry::default();
-    registry.register_collector(Box::new(handle.collector()));
-    let mut first = String::new();
-    encode(&mut first, &registry).unwrap();
-    let mut text = String::new();
-    encode(&mut text, &registry).unwrap();
+    let (first, text) = support::collector_encodings(&handle);
     let want = r#"# HELP robustmq_log_events Tracing events counted in-process, by level, service and event name.
 # TYPE robustmq_log_events counter
 # HELP robustmq_log_label_overflow Events whose event name was replaced by "overflow" because the service reached max_events_per_service.

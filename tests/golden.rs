@@ -3,6 +3,8 @@
 //! labels, the first-sample zero, both overflow series and the caps' gauges. A changed escape,
 //! a lost newline or a reordered label fails here.
 
+mod support;
+
 use robustmq_log_metrics::LogMetrics;
 use tracing_subscriber::prelude::*;
 
@@ -77,16 +79,8 @@ fn the_text_format_is_exactly_this() {
 #[cfg(feature = "prometheus-client")]
 #[test]
 fn openmetrics_through_the_collector_is_exactly_this() {
-    use prometheus_client::encoding::text::encode;
-    use prometheus_client::registry::Registry;
-
     let handle = logged();
-    let mut registry = Registry::default();
-    registry.register_collector(Box::new(handle.collector()));
-    let mut first = String::new();
-    encode(&mut first, &registry).unwrap();
-    let mut text = String::new();
-    encode(&mut text, &registry).unwrap();
+    let (first, text) = support::collector_encodings(&handle);
     assert_eq!(first, OPENMETRICS_FIRST);
     assert_eq!(text, OPENMETRICS);
 }

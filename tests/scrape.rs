@@ -4,8 +4,6 @@
 mod support;
 
 use std::collections::BTreeMap;
-use std::io::Write;
-use std::process::{Command, Stdio};
 
 use robustmq_log_metrics::LogMetrics;
 use support::{event_counts, get, parse};
@@ -136,27 +134,7 @@ fn promtool_check_metrics_finds_nothing_on_a_live_scrape() {
     let server = handle.spawn_server("127.0.0.1:0".parse().unwrap()).unwrap();
     for _ in 0..2 {
         let text = get(server.local_addr(), "/metrics").text();
-        let mut child = Command::new(support::tool("promtool"))
-            .args(["check", "metrics"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(text.as_bytes())
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
-        assert!(
-            out.status.success() && out.stdout.is_empty() && out.stderr.is_empty(),
-            "promtool check metrics: {:?}\nstdout: {}\nstderr: {}\n--- scrape ---\n{text}",
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        support::assert_promtool_clean(&text);
     }
     server.shutdown().unwrap();
 }

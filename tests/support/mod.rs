@@ -281,11 +281,18 @@ pub fn example_bin(name: &str) -> PathBuf {
 
 /// Starts `examples/broker` on a free loopback port with extra args.
 pub fn start_broker(args: &[&str]) -> (ChildGuard, SocketAddr) {
+    start_broker_with_env(args, &[])
+}
+
+/// [`start_broker`] with environment variables, e.g. `RUST_LOG` for the
+/// level of the lines it writes (default error).
+pub fn start_broker_with_env(args: &[&str], env: &[(&str, &str)]) -> (ChildGuard, SocketAddr) {
     let port = free_port();
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     let mut cmd = Command::new(example_bin("broker"));
     cmd.args(["--listen", &addr.to_string()])
         .args(args)
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     let mut guard = ChildGuard::spawn("demo broker", &mut cmd);
@@ -481,44 +488,6 @@ pub fn resolved(dir: &str, package: &str) -> String {
     )
 }
 
-/// A stand-in for the log appenders' families (robustmq_log_appender_*_total,
-/// issue 21) until the demo broker exports them: every scrape adds 600 lines,
-/// 90,000 bytes and `dropped_per_scrape` dropped lines to appender "file".
-pub fn serve_appender_metrics(
-    node_id: &str,
-    dropped_per_scrape: u64,
-) -> (tokio::runtime::Runtime, SocketAddr) {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    use std::sync::Arc;
-    let scrapes = Arc::new(AtomicU64::new(0));
-    let node_id = node_id.to_owned();
-    let router = axum::Router::new().route(
-        "/metrics",
-        axum::routing::get(move || {
-            let n = scrapes.fetch_add(1, Ordering::Relaxed);
-            let node_id = node_id.clone();
-            async move {
-                let mut text = String::new();
-                for (family, per) in [
-                    ("lines", 600),
-                    ("bytes", 90_000),
-                    ("dropped_lines", dropped_per_scrape),
-                ] {
-                    text.push_str(&format!(
-                        "# TYPE robustmq_log_appender_{family}_total counter\nrobustmq_log_appender_{family}_total{{node_id=\"{node_id}\",appender=\"file\"}} {}\n",
-                        n * per
-                    ));
-                }
-                (
-                    [("content-type", "text/plain; version=0.0.4; charset=utf-8")],
-                    text,
-                )
-            }
-        }),
-    );
-    serve_router(router)
-}
-
 /// The value of one sample line of a text exposition, found by its series as
 /// rendered (`name{label="value",...}`, labels in exposition order): the
 /// check looks at a sample, never at a name that the HELP line always prints.
@@ -526,4 +495,63 @@ pub fn sample(text: &str, series: &str) -> Option<u64> {
     text.lines()
         .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
         .map(|value| value.parse().expect("an integer sample value"))
+}
+
+/// The mixin's rule and alert groups as YAML, rendered by jsonnet with
+/// `config` merged into `_config` (jsonnet object fields, e.g.
+/// `rateWindow: '10s'`), as the live tests load them.
+pub fn mixin_rules_with(config: &str) -> String {
+    let code = format!(
+        "local m = (import 'mixin.libsonnet') + {{ _config+:: {{ {config} }} }};\n\
+         (import 'yaml.libsonnet').groups(m.prometheusRules.groups + m.prometheusAlerts.groups)"
+    );
+    let out = Command::new(tool("jsonnet"))
+        .args(["-J", "mixin", "-S", "-e", &code])
+        .current_dir(repo_dir())
+        .output()
+        .expect("run jsonnet");
+    assert!(
+        out.status.success(),
+        "jsonnet: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Asserts that `promtool check metrics` finds nothing at all in `text`.
+pub fn assert_promtool_clean(text: &str) {
+    let mut child = Command::new(tool("promtool"))
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("promtool: {e}; {INSTALL_HINT}"));
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success() && out.stdout.is_empty() && out.stderr.is_empty(),
+        "promtool check metrics: {:?}\nstdout: {}\nstderr: {}\n--- exposition ---\n{text}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Two OpenMetrics encodings of a registry holding only the handle's
+/// collector: the first scrape (new series at 0) and the second.
+#[cfg(feature = "prometheus-client")]
+pub fn collector_encodings(handle: &robustmq_log_metrics::LogMetricsHandle) -> (String, String) {
+    let mut registry = prometheus_client::registry::Registry::default();
+    registry.register_collector(Box::new(handle.collector()));
+    let mut first = String::new();
+    prometheus_client::encoding::text::encode(&mut first, &registry).unwrap();
+    let mut second = String::new();
+    prometheus_client::encoding::text::encode(&mut second, &registry).unwrap();
+    (first, second)
 }
