@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Migrates a RobustMQ tree to the log standard end to end and proves it still
 # compiles: robustmq-log-lint check (before), suggest, fix, check (after), then
-# `cargo check --workspace --all-targets` and RobustMQ's own common-base tests
+# `cargo check --workspace --all-targets` and RobustMQ's own common-base (and broker-server) lib tests
 # on the rewritten tree. Prints the before/after check summaries.
 #
 #   scripts/robustmq-migrate.sh [RMQ_DIR]
@@ -83,16 +83,19 @@ if [ "${SKIP_CARGO:-0}" != 1 ]; then
   warnings=$(grep -cE '^[^ ]+:[0-9]+:[0-9]+: warning' "$work/cargo-check.log" || true)
   say "cargo check: $check_result, $errors error lines, $warnings warnings, in $((t1 - t0)) s"
   if [ -d "$dir/src/common/base" ]; then
-    say "cargo test -p common-base (log: $work/common-base-tests.log)"
+    # With broker-server in the same invocation the dependencies get the
+    # binary's features, so they are the ones a broker build (or
+    # scripts/robustmq-e2e.sh) left in CARGO_TARGET_DIR, not a second set.
+    say "cargo test -p common-base -p broker-server --lib (log: $work/common-base-tests.log)"
     t0=$(date +%s)
-    if (cd "$dir" && timeout "${CHECK_TIMEOUT:-7200}" cargo test -p common-base) >"$work/common-base-tests.log" 2>&1; then
+    if (cd "$dir" && timeout "${CHECK_TIMEOUT:-7200}" cargo test -p common-base -p broker-server --lib) >"$work/common-base-tests.log" 2>&1; then
       tests_result=ok
     else
       tests_result=FAILED
       status=1
     fi
     t1=$(date +%s)
-    say "common-base tests: $tests_result ($(grep -h '^test result' "$work/common-base-tests.log" | awk '{p+=$4; f+=$6} END {print p+0 " passed, " f+0 " failed"}')) in $((t1 - t0)) s"
+    say "common-base and broker-server lib tests: $tests_result ($(grep -h '^test result' "$work/common-base-tests.log" | awk '{p+=$4; f+=$6} END {print p+0 " passed, " f+0 " failed"}')) in $((t1 - t0)) s"
   else
     say "no src/common/base in $dir: RobustMQ's common-base tests skipped"
   fi
