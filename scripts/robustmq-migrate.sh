@@ -45,7 +45,8 @@ fi
 dir=$(cd "$dir" && pwd)
 
 if [ -z "${LINT:-}" ]; then
-  (cd "$repo" && cargo build --quiet --release -p robustmq-log-lint)
+  # This repository's own target dir: CARGO_TARGET_DIR is RobustMQ's.
+  (cd "$repo" && CARGO_TARGET_DIR="$repo/target" cargo build --quiet --release -p robustmq-log-lint)
   LINT=$repo/target/release/robustmq-log-lint
 fi
 
