@@ -6,26 +6,9 @@ mod support;
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Command;
 use std::sync::OnceLock;
 
 const HINT: &str = "run `bash scripts/render-mixin.sh` and commit the result";
-
-/// Runs jsonnet with mixin/ on the library path; returns stdout.
-fn jsonnet(args: &[&str]) -> String {
-    let out = Command::new(support::tool("jsonnet"))
-        .args(["-J", "mixin"])
-        .args(args)
-        .current_dir(support::repo_dir())
-        .output()
-        .expect("run jsonnet");
-    assert!(
-        out.status.success(),
-        "jsonnet {args:?} failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf-8")
-}
 
 /// The rendering as path -> content, the way scripts/render-mixin.sh writes it,
 /// rendered once for all tests (jsonnet 0.18 takes ~10 s of CPU for it).
@@ -39,7 +22,7 @@ fn render() -> BTreeMap<String, String> {
     for sub in ["alerts", "dashboards", "deploy/kubernetes"] {
         std::fs::create_dir_all(dir.path().join(sub)).unwrap();
     }
-    let listing = jsonnet(&[
+    let listing = support::jsonnet(&[
         "-S",
         "-m",
         dir.path().to_str().unwrap(),
@@ -115,7 +98,7 @@ const RAW: [&str; 7] = [
 #[test]
 fn config_overrides_reach_every_rule_alert_and_dashboard_query() {
     let overridden = "(import 'mixin.libsonnet') + { _config+:: { selector: 'job=\"mq-prod\"', clusterLabel: 'region', runbookURLPattern: 'https://wiki.example/runbooks/%s' } }";
-    let rules: serde_json::Value = serde_json::from_str(&jsonnet(&[
+    let rules: serde_json::Value = serde_json::from_str(&support::jsonnet(&[
         "-e",
         &format!("local m = {overridden}; m.prometheusRules.groups + m.prometheusAlerts.groups"),
     ]))
@@ -147,7 +130,7 @@ fn config_overrides_reach_every_rule_alert_and_dashboard_query() {
         }
     }
     assert!(raw_reads >= 12, "only {raw_reads} raw reads");
-    let dashboards: serde_json::Value = serde_json::from_str(&jsonnet(&[
+    let dashboards: serde_json::Value = serde_json::from_str(&support::jsonnet(&[
         "-e",
         &format!("({overridden}).grafanaDashboards"),
     ]))
@@ -182,7 +165,7 @@ fn config_overrides_reach_every_rule_alert_and_dashboard_query() {
 #[test]
 fn overriding_a_window_changes_the_rules_alerts_and_panels() {
     let overridden = "(import 'mixin.libsonnet') + { _config+:: { burnRateWindows: [{ severity: 'critical', long: '2h', short: '10m', factor: 10 }, { severity: 'warning', long: '12h', short: '1h', factor: 2 }] } }";
-    let text = jsonnet(&[
+    let text = support::jsonnet(&[
         "-e",
         &format!("local m = {overridden}; [m.prometheusRules.groups, m.grafanaDashboards]"),
     ]);

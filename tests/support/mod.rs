@@ -505,17 +505,23 @@ pub fn mixin_rules_with(config: &str) -> String {
         "local m = (import 'mixin.libsonnet') + {{ _config+:: {{ {config} }} }};\n\
          (import 'yaml.libsonnet').groups(m.prometheusRules.groups + m.prometheusAlerts.groups)"
     );
+    jsonnet(&["-S", "-e", &code])
+}
+
+/// `jsonnet -J mixin ARGS` in the repository: its stdout, or a panic with its stderr.
+pub fn jsonnet(args: &[&str]) -> String {
     let out = Command::new(tool("jsonnet"))
-        .args(["-J", "mixin", "-S", "-e", &code])
+        .args(["-J", "mixin"])
+        .args(args)
         .current_dir(repo_dir())
         .output()
         .expect("run jsonnet");
     assert!(
         out.status.success(),
-        "jsonnet: {}",
+        "jsonnet {args:?} failed:\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    String::from_utf8(out.stdout).unwrap()
+    String::from_utf8(out.stdout).expect("utf-8")
 }
 
 /// Asserts that `promtool check metrics` finds nothing at all in `text`.
