@@ -12,8 +12,8 @@
 # copy); the series is applied to it with `git am`.
 #
 # The build uses RMQ_TARGET_DIR (default ~/.cache/robustmq-log-metrics/target),
-# outside any clone, so a second run is incremental: about 50 minutes cold on
-# 2 cores, minutes warm (see docs/robustmq.md).
+# outside any clone, so a second run is incremental (times on 2 cores in
+# docs/robustmq.md: over an hour cold, the broker build 4.5 minutes warm).
 #
 # Environment: RMQ_SKIP_CHECK=1 leaves out `cargo check --workspace
 # --all-targets` and RMQ_SKIP_UNIT=1 RobustMQ's own logging tests (both run after the
