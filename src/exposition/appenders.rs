@@ -2,7 +2,7 @@
 //! the global labels and the first-sample policy of the event families.
 //! Absent from a scrape until an appender is registered.
 
-use super::{held, now_ms};
+use super::{global_labels_then, held, now_ms};
 use crate::instance::Instance;
 
 /// Lines an appender's wrapped writer accepted, by `appender`.
@@ -99,9 +99,5 @@ pub(crate) fn labels<'a>(
     instance: &'a Instance,
     name: &'a str,
 ) -> impl Iterator<Item = (&'a str, &'a str)> {
-    instance
-        .global_labels
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .chain(std::iter::once(("appender", name)))
+    global_labels_then(instance, "appender", name)
 }

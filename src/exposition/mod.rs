@@ -56,11 +56,25 @@ pub(crate) fn limit_labels<'a>(
     instance: &'a Instance,
     kind: &'a str,
 ) -> impl Iterator<Item = (&'a str, &'a str)> {
+    global_labels_then(instance, "kind", kind)
+}
+
+/// The instance's global labels, in exposition order. Values are not escaped.
+fn global_labels(instance: &Instance) -> impl Iterator<Item = (&str, &str)> {
     instance
         .global_labels
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
-        .chain(std::iter::once(("kind", kind)))
+}
+
+/// The labels of a family with one label of its own (the caps' `kind`, an
+/// appender's `appender`): global labels, then `name="value"`.
+pub(crate) fn global_labels_then<'a>(
+    instance: &'a Instance,
+    name: &'static str,
+    value: &'a str,
+) -> impl Iterator<Item = (&'a str, &'a str)> {
+    global_labels(instance).chain(std::iter::once((name, value)))
 }
 
 /// One series as a scrape shows it.
@@ -116,10 +130,7 @@ pub(crate) fn labels<'a>(
     instance: &'a Instance,
     series: &'a Series,
 ) -> impl Iterator<Item = (&'a str, &'a str)> {
-    let global = instance
-        .global_labels
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()));
+    let global = global_labels(instance);
     let level = series
         .level
         .and_then(|l| LEVEL_NAMES.get(l))
