@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use support::{free_port, http, wait_for, ChildGuard, Prometheus};
+use support::{free_port, wait_for, ChildGuard, Prometheus};
 
 const BROKERS: usize = 50;
 const SERVICES: [&str; 2] = ["mqtt-broker", "storage-engine"];
@@ -160,12 +160,7 @@ fn start_alertmanager(config: &str, dir: &std::path::Path) -> (ChildGuard, Socke
             .stdout(Stdio::null())
             .stderr(log),
     );
-    wait_for("alertmanager /-/ready", Duration::from_secs(30), || {
-        guard.assert_running();
-        http(addr, "GET", "/-/ready", &[])
-            .ok()
-            .filter(|r| r.status == 200)
-    });
+    guard.wait_serving(addr, "/-/ready", Duration::from_secs(30));
     (guard, addr)
 }
 

@@ -240,6 +240,18 @@ impl ChildGuard {
         }
     }
 
+    /// Polls `GET path` on `addr` until it answers 200 (panicking if the
+    /// child exits first, or after `timeout`).
+    pub fn wait_serving(&mut self, addr: SocketAddr, path: &str, timeout: Duration) {
+        let what = format!("{} {path}", self.name);
+        wait_for(&what, timeout, || {
+            self.assert_running();
+            http(addr, "GET", path, &[])
+                .ok()
+                .filter(|r| r.status == 200)
+        });
+    }
+
     /// SIGTERM, then SIGKILL if it does not exit within 10 s.
     pub fn stop(&mut self) {
         if let Ok(Some(_)) = self.child.try_wait() {
@@ -296,12 +308,7 @@ pub fn start_broker_with_env(args: &[&str], env: &[(&str, &str)]) -> (ChildGuard
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     let mut guard = ChildGuard::spawn("demo broker", &mut cmd);
-    wait_for("demo broker /metrics", Duration::from_secs(30), || {
-        guard.assert_running();
-        http(addr, "GET", "/metrics", &[])
-            .ok()
-            .filter(|r| r.status == 200)
-    });
+    guard.wait_serving(addr, "/metrics", Duration::from_secs(30));
     (guard, addr)
 }
 
