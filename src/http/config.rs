@@ -108,19 +108,24 @@ impl LogMetricsConfig {
     /// by [`ServerOptions::validate`] with errors naming the `log_metrics.`
     /// key.
     pub fn server_options(&self) -> Result<ServerOptions, Error> {
+        self.validate_server()?;
+        Ok(self.server.clone())
+    }
+
+    /// [`ServerOptions::validate`], its keys prefixed with the section.
+    fn validate_server(&self) -> Result<(), Error> {
         self.server.validate().map_err(|e| match e {
             Error::InvalidConfigValue { key, message } => Error::InvalidConfigValue {
                 key: format!("{SECTION}{key}"),
                 message,
             },
             other => other,
-        })?;
-        Ok(self.server.clone())
+        })
     }
 
     /// Checks every value; the error names the offending key.
     pub fn validate(&self) -> Result<(), Error> {
-        self.server_options()?;
+        self.validate_server()?;
         // The layer's checks name the setting; prefix them with the section.
         self.layer.validate().map_err(|e| match e {
             Error::EmptyValue { what, hint } => Error::EmptyValue {
