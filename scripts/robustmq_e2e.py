@@ -221,6 +221,13 @@ def scrape():
     return body
 
 
+def events_total():
+    """All of robustmq_log_events_total, from the second of two scrapes: a
+    series' first scrape shows 0 (the first-sample rule)."""
+    scrape()
+    return sum(event_counts(scrape()).values())
+
+
 def parse_families(body):
     """The family names, by the reference OpenMetrics parser (strict)."""
     try:
@@ -523,9 +530,7 @@ def bench(tree, binary, loggers, workdir, rounds, messages=20000):
         for name in ("without", "with") if r % 2 == 0 else ("with", "without"):
             broker = Broker(tree, binary, loggers[name], workdir).start().wait_ready()
             if name == "with":
-                # Twice: a series' first scrape shows 0 (the first-sample rule).
-                scrape()
-                events0 = sum(event_counts(scrape()).values())
+                events0 = events_total()
             cpu0, t0 = broker.pid_cpu_seconds(), time.monotonic()
             with open(payload) as stdin:
                 p = mosquitto("mosquitto_pub", "-i", "e2e-bench", "-t", "bench/load", "-q", "1", "-l",
@@ -535,8 +540,7 @@ def bench(tree, binary, loggers, workdir, rounds, messages=20000):
                 fail(f"bench publish: {p.stderr}")
             counted = ""
             if name == "with":
-                scrape()
-                events = sum(event_counts(scrape()).values()) - events0
+                events = events_total() - events0
                 counted = f", {events:.0f} events counted during the load ({events / messages:.4f} per message)"
             broker.stop()
             results[name].append((messages / wall, cpu / messages * 1e6))
