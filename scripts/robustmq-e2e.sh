@@ -7,7 +7,10 @@
 #   scripts/robustmq-e2e.sh [RMQ_DIR]
 #
 # Without RMQ_DIR it extracts the snapshot (RMQ_SNAPSHOT, default
-# ../shared/robustmq/robustmq-8bd49dc59.tar.gz) into a temporary directory.
+# ../shared/robustmq/robustmq-8bd49dc59.tar.gz) afresh into RMQ_WORK_DIR
+# (default ~/.cache/robustmq-log-metrics/e2e-tree, emptied first): the same
+# path every run, so the build stays incremental (scripts/lib/robustmq-target.sh
+# says why a new path costs a rebuild).
 # RMQ_DIR is a pristine RobustMQ tree at 8bd49dc59 (a git checkout or a plain
 # copy); the series is applied to it with `git am`.
 #
@@ -58,7 +61,9 @@ if [ $# -ge 1 ]; then
   rmq="$(cd "$1" && pwd)"
 else
   [ -f "$snapshot" ] || { echo "e2e: RobustMQ snapshot $snapshot not found; set RMQ_SNAPSHOT or pass RMQ_DIR" >&2; exit 2; }
-  work=$(mktemp -d /tmp/robustmq-e2e.XXXXXX)
+  work="${RMQ_WORK_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/robustmq-log-metrics/e2e-tree}"
+  rm -rf "$work"
+  mkdir -p "$work"
   tar -xzf "$snapshot" -C "$work"
   rmq="$work/robustmq"
 fi
@@ -70,6 +75,9 @@ if ! grep -q '^\[patch.crates-io\]' "$rmq/Cargo.toml"; then
   printf '\n[patch.crates-io]\nrobustmq-log-metrics = { path = "%s" }\n' "$here" >>"$rmq/Cargo.toml"
 fi
 
+# shellcheck source=scripts/lib/robustmq-target.sh
+. "$here/scripts/lib/robustmq-target.sh"
+rmq_target_for_tree e2e "$target_dir" "$rmq"
 cd "$rmq"
 export CARGO_TARGET_DIR="$target_dir"
 export CARGO_TERM_COLOR=never

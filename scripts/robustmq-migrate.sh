@@ -77,6 +77,9 @@ if [ "${SKIP_CARGO:-0}" != 1 ]; then
   # unless ORT_LIB_LOCATION names one; a check links nothing, so an empty
   # directory serves and the check needs no network. The same one as
   # scripts/robustmq-e2e.sh's, so a shared target dir keeps its ort-sys.
+  # shellcheck source=scripts/lib/robustmq-target.sh
+  . "$repo/scripts/lib/robustmq-target.sh"
+  rmq_target_for_tree migrate "${CARGO_TARGET_DIR:-$dir/target}" "$dir"
   ort_none="${CARGO_TARGET_DIR:-$dir/target}/ort-none"
   mkdir -p "$ort_none"
   if (cd "$dir" && ORT_LIB_LOCATION="$ort_none" timeout "${CHECK_TIMEOUT:-7200}" cargo check --workspace --all-targets --message-format short) >"$work/cargo-check.log" 2>&1; then
