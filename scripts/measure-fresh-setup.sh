@@ -20,9 +20,14 @@ cd /tmp/fresh/robustmq-log-metrics
 git log --oneline -1
 at "state: tools removed, cold registry"
 start=$(date +%s)
-timeout 1800 cargo run --quiet --example broker -- --duration-secs 3 >/tmp/fresh/demo.out 2>/tmp/fresh/demo.err || { echo "demo rc=$?"; tail /tmp/fresh/demo.err; }
+timeout 1800 cargo run --quiet --example broker -- --duration-secs 3 >/tmp/fresh/demo.out 2>/tmp/fresh/demo.err || {
+  echo "fresh: the demo failed (exit $?):" >&2
+  tail /tmp/fresh/demo.err >&2
+  exit 1
+}
 at "demo: cargo run --example broker -- --duration-secs 3 took $(( $(date +%s) - start )) s"
 start=$(date +%s)
 bash scripts/test-all.sh >/tmp/fresh/test-all.log 2>&1 && rc=0 || rc=$?
 at "tests: bash scripts/test-all.sh rc=$rc took $(( $(date +%s) - start )) s"
 grep -h "^test result" /tmp/fresh/test-all.log | awk '{p+=$4; f+=$6} END {print "fresh: " p " passed, " f " failed"}'
+exit "$rc"

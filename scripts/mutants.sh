@@ -34,6 +34,13 @@ cases=(
 )
 
 wanted=("$@")
+for w in "${wanted[@]}"; do
+  known=0
+  for entry in "${cases[@]}"; do
+    [[ $entry == "$w|"* ]] && known=1
+  done
+  [ "$known" = 1 ] || { echo "mutants: no case named $w" >&2; exit 2; }
+done
 tree=$(mktemp -d /tmp/robustmq-log-metrics-mutants.XXXXXX)
 cleanup() {
   git -C "$repo" worktree remove --force "$tree/wt" >/dev/null 2>&1 || true
@@ -80,7 +87,6 @@ EOF
   done
   git checkout --quiet -- "$file"
 done
-[ "$ran" -gt 0 ] || { echo "mutants: no case named ${wanted[*]}" >&2; exit 2; }
 if [ "$survivors" -gt 0 ]; then
   echo "mutants: $survivors test run(s) passed with the behaviour broken"
   exit 1

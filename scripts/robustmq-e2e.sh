@@ -7,8 +7,9 @@
 #   scripts/robustmq-e2e.sh [RMQ_DIR]
 #
 # Without RMQ_DIR it extracts the snapshot (RMQ_SNAPSHOT, default
-# ../shared/robustmq/robustmq-8bd49dc59.tar.gz) afresh into RMQ_WORK_DIR
-# (default ~/.cache/robustmq-log-metrics/e2e-tree, emptied first): the same
+# ../shared/robustmq/robustmq-8bd49dc59.tar.gz) afresh into RMQ_WORK_DIR/robustmq
+# (default ~/.cache/robustmq-log-metrics/e2e-tree, the tree of the last run
+# removed first; nothing else in RMQ_WORK_DIR is touched): the same
 # path every run, so the build stays incremental (scripts/lib/robustmq-target.sh
 # says why a new path costs a rebuild).
 # RMQ_DIR is a pristine RobustMQ tree at 8bd49dc59 (a git checkout or a plain
@@ -62,7 +63,7 @@ if [ $# -ge 1 ]; then
 else
   [ -f "$snapshot" ] || { echo "e2e: RobustMQ snapshot $snapshot not found; set RMQ_SNAPSHOT or pass RMQ_DIR" >&2; exit 2; }
   work="${RMQ_WORK_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/robustmq-log-metrics/e2e-tree}"
-  rm -rf "$work"
+  rm -rf "$work/robustmq"
   mkdir -p "$work"
   tar -xzf "$snapshot" -C "$work"
   rmq="$work/robustmq"

@@ -79,8 +79,9 @@ if [ "${SKIP_CARGO:-0}" != 1 ]; then
   # scripts/robustmq-e2e.sh's, so a shared target dir keeps its ort-sys.
   # shellcheck source=scripts/lib/robustmq-target.sh
   . "$repo/scripts/lib/robustmq-target.sh"
-  rmq_target_for_tree migrate "${CARGO_TARGET_DIR:-$dir/target}" "$dir"
-  ort_none="${CARGO_TARGET_DIR:-$dir/target}/ort-none"
+  rmq_target="${CARGO_TARGET_DIR:-$dir/target}"
+  rmq_target_for_tree migrate "$rmq_target" "$dir"
+  ort_none="$rmq_target/ort-none"
   mkdir -p "$ort_none"
   if (cd "$dir" && ORT_LIB_LOCATION="$ort_none" timeout "${CHECK_TIMEOUT:-7200}" cargo check --workspace --all-targets --message-format short) >"$work/cargo-check.log" 2>&1; then
     check_result=ok
