@@ -204,8 +204,9 @@ impl LogMetricsBuilder {
     /// `metrics-exporter-prometheus` recorder as the process-wide `metrics`
     /// recorder, so the application's own `metrics::counter!` and friends
     /// appear on the same endpoint after the log families. Fails if a global
-    /// recorder is already installed. Feature `metrics-recorder`.
+    /// recorder is already installed.
     #[cfg(feature = "metrics-recorder")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "metrics-recorder")))]
     pub fn install_recorder(self) -> Result<(LogMetricsLayer, LogMetricsHandle), Error> {
         self.config.validate()?;
         let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();

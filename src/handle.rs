@@ -47,8 +47,9 @@ impl LogMetricsHandle {
     }
 
     /// A `prometheus_client` collector over the same counts, for a registry
-    /// the application already serves (feature `prometheus-client`).
+    /// the application already serves.
     #[cfg(feature = "prometheus-client")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "prometheus-client")))]
     pub fn collector(&self) -> crate::exposition::collector::LogMetricsCollector {
         crate::exposition::collector::LogMetricsCollector::new(self.instance.clone())
     }
@@ -110,8 +111,9 @@ impl LogMetricsHandle {
 }
 
 /// The endpoint: a router to merge into an application's own, or a server
-/// of its own (feature `http`).
+/// of its own.
 #[cfg(feature = "http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 impl LogMetricsHandle {
     /// A router serving `GET /metrics` (and `HEAD`) with the default
     /// [`RouteOptions`], to merge into an application's router of any state

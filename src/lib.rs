@@ -77,6 +77,7 @@
 //! - `metrics-recorder`: `LogMetricsBuilder::install_recorder()` installs a
 //!   global `metrics` recorder whose series follow the log families on the
 //!   same endpoint (pulls `metrics` and `metrics-exporter-prometheus`).
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations, unreachable_pub, rust_2018_idioms)]
 #![deny(clippy::undocumented_unsafe_blocks)]
@@ -109,13 +110,16 @@ pub use exposition::appenders::{
     APPENDER_BYTES_METRIC, APPENDER_DROPPED_METRIC, APPENDER_LINES_METRIC,
 };
 #[cfg(feature = "prometheus-client")]
+#[cfg_attr(docsrs, doc(cfg(feature = "prometheus-client")))]
 pub use exposition::collector::LogMetricsCollector;
 pub use exposition::text::CONTENT_TYPE;
 pub use exposition::{EVENTS_METRIC, OVERFLOW_METRIC};
 pub use handle::LogMetricsHandle;
 #[cfg(feature = "tls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
 pub use http::TlsFiles;
 #[cfg(feature = "http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 pub use http::{Auth, LogMetricsConfig, MetricsServer, RouteOptions, ServerOptions};
 pub use labels::{LEVEL_NAMES, OVERFLOW, RESERVED_VALUES, UNSTRUCTURED};
 pub use layer::LogMetricsLayer;
@@ -131,9 +135,9 @@ pub mod limits {
     };
 }
 
-/// The server's defaults and the bounds its options' `validate()` checks
-/// (feature `http`).
+/// The server's defaults and the bounds its options' `validate()` checks.
 #[cfg(feature = "http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 pub mod server {
     pub use crate::http::{
         DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_LISTEN, DEFAULT_MAX_CONCURRENT_SCRAPES,

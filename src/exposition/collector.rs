@@ -1,4 +1,4 @@
-//! The counts as a `prometheus_client` collector (feature `prometheus-client`),
+//! The counts as a `prometheus_client` collector,
 //! for a broker that already serves a `prometheus_client::registry::Registry`.
 
 use std::sync::Arc;

@@ -44,8 +44,9 @@ pub const MAX_CONNECTIONS_LIMIT: usize = 65_536;
 /// Longest [`RouteOptions::path`], in bytes.
 pub const MAX_PATH_LEN: usize = 256;
 
-/// Certificate and key files for TLS (feature `tls`).
+/// Certificate and key files for TLS.
 #[cfg(feature = "tls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct TlsFiles {
@@ -200,6 +201,7 @@ pub struct ServerOptions {
     pub max_connections: usize,
     /// Serve HTTPS with these files. Default none (plain HTTP).
     #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tls: Option<TlsFiles>,
     /// Without the feature a `tls` key is an error that says which feature
@@ -341,6 +343,7 @@ impl ServerOptions {
 
     /// Sets [`tls`](Self::tls).
     #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
     #[must_use]
     pub fn tls(mut self, files: TlsFiles) -> Self {
         self.tls = Some(files);
