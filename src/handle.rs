@@ -40,8 +40,8 @@ impl LogMetricsHandle {
     }
 
     /// The Prometheus text format (0.0.4) of every series, with `# HELP` and
-    /// `# TYPE`. A series is shown at 0 the first time it is rendered, so that
-    /// Prometheus records a 0 before its first count (see the crate docs).
+    /// `# TYPE`. A new series shows 0 the first time it is rendered
+    /// ([the first sample](crate#the-first-sample)).
     pub fn render(&self) -> String {
         crate::exposition::text::render(&self.instance)
     }

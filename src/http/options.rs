@@ -167,6 +167,10 @@ impl RouteOptions {
 /// listens on [`DEFAULT_LISTEN`]. In a `[log_metrics]` section its keys are
 /// the field names, the timeouts in whole seconds (`header_read_timeout_secs`,
 /// `write_timeout_secs`), next to the route's keys.
+///
+/// Besides the limits below, the server reads no request body: a request
+/// with one gets `413` and its connection is closed at once, so no body can
+/// be trickled in.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(default)]
 #[non_exhaustive]
