@@ -176,7 +176,7 @@ impl RouteOptions {
 #[non_exhaustive]
 pub struct ServerOptions {
     /// Address to bind. Use loopback unless the port must be reached from
-    /// outside (see the README on exposing it to Prometheus in Kubernetes).
+    /// outside (docs/deploy.md says how to expose it in Kubernetes).
     #[serde(deserialize_with = "socket_address")]
     pub listen: SocketAddr,
     /// The route: path, auth, concurrent-scrape bound, gzip. Read from the
