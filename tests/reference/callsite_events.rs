@@ -1,8 +1,11 @@
 //! `unstructured = "callsite"`: an event without an event field is labelled
 //! by its call site (`module::path:line`), under the same caps, and never in
 //! a second series with the same labels.
+//! A binary of its own in the `reference` tier (tests/reference/main.rs):
+//! its assertions cover every series of the process.
 
-use crate::support;
+#[path = "../support/mod.rs"]
+mod support;
 
 use robustmq_log_metrics::{LogMetrics, UnstructuredEvents};
 use support::{event_counts, parse, settled};

@@ -9,14 +9,17 @@
 //! installs them, and a test that finds one missing fails saying so.
 //! `test = false` in Cargo.toml: plain `cargo test` does not build it.
 //!
+//! `callsite_events`, `overflow` and `scrape` (tests/reference/) are binaries of
+//! this tier of their own: each asserts the exact set of series of its
+//! process.
+//!
 //! ```text
-//! cargo test --all-features --test reference
+//! cargo test --all-features --test reference --test callsite_events --test overflow --test scrape
 //! cargo test --all-features --test reference labels::
 //! ```
 
 mod appender_exposition;
 mod bad_input;
-mod callsite_events;
 mod concurrency;
 mod endpoint;
 mod filters;
@@ -24,9 +27,7 @@ mod filters;
 mod global_recorder;
 mod label_limits;
 mod labels;
-mod overflow;
 mod prometheus_client;
 mod router;
-mod scrape;
 #[path = "../support/mod.rs"]
 mod support;

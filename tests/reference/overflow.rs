@@ -1,6 +1,9 @@
 //! The cardinality guard: bounded series, exact totals, the overflow counter.
+//! A binary of its own in the `reference` tier (tests/reference/main.rs):
+//! its assertions cover every series of the process.
 
-use crate::support;
+#[path = "../support/mod.rs"]
+mod support;
 
 use robustmq_log_metrics::LogMetrics;
 use support::{event_counts, nonzero_counts, parse, settled};

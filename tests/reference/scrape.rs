@@ -1,7 +1,10 @@
 //! End to end: real server on loopback, events from several threads and
 //! targets, scraped over HTTP, parsed by the reference parser, exact counts.
+//! A binary of its own in the `reference` tier (tests/reference/main.rs):
+//! its assertions cover every series of the process.
 
-use crate::support;
+#[path = "../support/mod.rs"]
+mod support;
 
 use std::collections::BTreeMap;
 
