@@ -217,6 +217,46 @@ fn the_alertmanager_example_route_passes_amtool_and_groups_per_service() {
         doc["inhibit_rules"][0]["equal"],
         serde_yaml::from_str::<Value>("[cluster, service, alertname]").unwrap()
     );
+    // The AlertmanagerConfig is the same route for one namespace.
+    let amc = &docs(&support::repo_dir().join("deploy/kubernetes/alertmanagerconfig.yaml"))[0];
+    let spec = &amc["spec"];
+    assert_eq!(spec["route"]["groupBy"], route["group_by"]);
+    for key in ["group_wait", "group_interval", "repeat_interval"] {
+        let camel: String = key
+            .split('_')
+            .enumerate()
+            .map(|(i, w)| {
+                if i == 0 {
+                    w.to_owned()
+                } else {
+                    w[..1].to_uppercase() + &w[1..]
+                }
+            })
+            .collect();
+        assert_eq!(spec["route"][camel.as_str()], route[key], "{key}");
+    }
+    assert_eq!(
+        spec["inhibitRules"][0]["equal"],
+        doc["inhibit_rules"][0]["equal"]
+    );
+    let hooks = |receivers: &Value, key: &str| -> Vec<String> {
+        receivers
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .flat_map(|r| {
+                r.get(key)
+                    .and_then(Value::as_sequence)
+                    .cloned()
+                    .unwrap_or_default()
+            })
+            .map(|h| h["url"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        hooks(&spec["receivers"], "webhookConfigs"),
+        hooks(&doc["receivers"], "webhook_configs")
+    );
 }
 
 /// The mixin's evaluation interval, which docs/scaling.md costs out.
