@@ -80,7 +80,7 @@ fn operator_scrape_config(
             ),
             (
                 "__meta_kubernetes_endpoint_port_name".to_owned(),
-                "http".to_owned(),
+                yaml_str(&endpoint["port"]),
             ),
             (
                 "__meta_kubernetes_endpoint_address_target_kind".to_owned(),
@@ -209,7 +209,12 @@ fn the_operator_scrape_keeps_the_service_label_and_only_the_unhealthy_brokers_al
         .collect();
 
     let monitor = manifest("deploy/kubernetes/servicemonitor.yaml", "ServiceMonitor");
-    let service = manifest("deploy/kubernetes/service.yaml", "Service");
+    // The Service RobustMQ's operator creates for its sample resource, which the
+    // ServiceMonitor selects (tests/deploy.rs renders it from the operator's code).
+    let service: Value = serde_yaml::from_str(
+        "metadata: {name: robustmq-sample-prometheus, namespace: default, labels: {app: robustmq, component: prometheus, instance: robustmq-sample}}",
+    )
+    .unwrap();
     assert_eq!(monitor["spec"]["endpoints"][0]["honorLabels"], true);
     let dir = tempfile::tempdir().unwrap();
     let rule_file = dir.path().join("robustmq-logs.rules.yml");
@@ -260,9 +265,12 @@ fn the_operator_scrape_keeps_the_service_label_and_only_the_unhealthy_brokers_al
             ["mqtt-broker", "meta-service", "storage-engine"].contains(&labels["service"].as_str()),
             "the Kubernetes Service name replaced the crate's label: {labels:?}"
         );
-        assert_eq!(labels["namespace"], "robustmq-system");
+        assert_eq!(labels["namespace"], "default");
         assert_eq!(labels["pod"], format!("robustmq-{}", labels["node_id"]));
-        assert_eq!(labels["endpoint"], "http");
+        assert_eq!(
+            labels["endpoint"],
+            yaml_str(&monitor["spec"]["endpoints"][0]["port"])
+        );
     }
     assert!(prom
         .vector("robustmq_log_events_total{exported_service!=\"\", job=\"robustmq\"}")
@@ -272,12 +280,10 @@ fn the_operator_scrape_keeps_the_service_label_and_only_the_unhealthy_brokers_al
         let v = prom.vector("robustmq_log_events_total{job=\"control\"}");
         (!v.is_empty()).then_some(v)
     });
-    assert!(
-        control
-            .iter()
-            .all(|(l, _)| l["service"] == "robustmq-log-metrics"
-                && l.contains_key("exported_service"))
-    );
+    assert!(control
+        .iter()
+        .all(|(l, _)| l["service"] == "robustmq-sample-prometheus"
+            && l.contains_key("exported_service")));
 
     // The alert timeline: the first time each (alert, severity, node, state) is seen.
     let mut timeline = Timeline::new();

@@ -1,7 +1,10 @@
 //! deploy/: every YAML parses, Kubernetes manifests validate against the
 //! Kubernetes and prometheus-operator schemas (offline), generated objects
-//! match their sources, Prometheus configs pass promtool, and Fluent Bit ships
-//! logs only with a parser that matches what the demo really writes.
+//! match their sources, Prometheus configs pass promtool, alert and evaluate at
+//! the costed interval, a real Prometheus applies the shipped scrape
+//! relabelling to the pods RobustMQ's operator makes of its sample resources,
+//! and Fluent Bit ships logs only with a parser that matches what the demo
+//! really writes.
 
 use crate::support;
 
@@ -117,13 +120,13 @@ fn prometheus_operator_resources_validate_against_their_schemas() {
                 .contains("monitoring.coreos.com/v1")
         })
         .collect();
-    assert_eq!(files.len(), 3, "{files:?}");
+    assert_eq!(files.len(), 4, "{files:?}");
     let (ok, text) = run(Command::new("node")
         .arg("validate-crs.mjs")
         .args(&files)
         .current_dir(&tools));
     assert!(ok, "{text}");
-    for kind in ["ServiceMonitor", "PrometheusRule"] {
+    for kind in ["ServiceMonitor", "PrometheusRule", "AlertmanagerConfig"] {
         assert!(
             text.contains(&format!("{kind}/")),
             "{kind} not checked: {text}"
@@ -137,6 +140,15 @@ fn prometheus_operator_resources_validate_against_their_schemas() {
         .arg(&bad)
         .current_dir(&tools));
     assert!(!ok, "the validator accepted a wrong type");
+    std::fs::write(&bad, "apiVersion: monitoring.coreos.com/v1alpha1\nkind: AlertmanagerConfig\nmetadata: {name: x}\nspec:\n  route: {receiver: a, matchers: [{name: a, matchType: '~~', value: b}]}\n").unwrap();
+    let (ok, _) = run(Command::new("node")
+        .arg("validate-crs.mjs")
+        .arg(&bad)
+        .current_dir(&tools));
+    assert!(
+        !ok,
+        "the validator accepted a wrong AlertmanagerConfig matchType"
+    );
 }
 
 #[test]
@@ -205,42 +217,84 @@ fn the_alertmanager_example_route_passes_amtool_and_groups_per_service() {
         doc["inhibit_rules"][0]["equal"],
         serde_yaml::from_str::<Value>("[cluster, service, alertname]").unwrap()
     );
+    // The AlertmanagerConfig is the same route for one namespace.
+    let amc = &docs(&support::repo_dir().join("deploy/kubernetes/alertmanagerconfig.yaml"))[0];
+    let spec = &amc["spec"];
+    assert_eq!(spec["route"]["groupBy"], route["group_by"]);
+    for key in ["group_wait", "group_interval", "repeat_interval"] {
+        let camel: String = key
+            .split('_')
+            .enumerate()
+            .map(|(i, w)| {
+                if i == 0 {
+                    w.to_owned()
+                } else {
+                    w[..1].to_uppercase() + &w[1..]
+                }
+            })
+            .collect();
+        assert_eq!(spec["route"][camel.as_str()], route[key], "{key}");
+    }
+    assert_eq!(
+        spec["inhibitRules"][0]["equal"],
+        doc["inhibit_rules"][0]["equal"]
+    );
+    let hooks = |receivers: &Value, key: &str| -> Vec<String> {
+        receivers
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .flat_map(|r| {
+                r.get(key)
+                    .and_then(Value::as_sequence)
+                    .cloned()
+                    .unwrap_or_default()
+            })
+            .map(|h| h["url"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        hooks(&spec["receivers"], "webhookConfigs"),
+        hooks(&doc["receivers"], "webhook_configs")
+    );
 }
 
-#[test]
-fn prometheus_configs_pass_promtool() {
-    for f in [
-        "deploy/prometheus/agent.yml",
-        "deploy/prometheus/central.yml",
-    ] {
-        let (ok, text) = run(Command::new(support::tool("promtool"))
-            .args(["check", "config", f])
-            .current_dir(support::repo_dir()));
-        assert!(ok, "{f}:\n{text}");
-    }
-    // Debian's Prometheus is built without Kubernetes service discovery, so its
-    // promtool cannot read `kubernetes_sd_configs`: check everything else with
-    // the block swapped for static_configs, and the block's keys by hand.
-    let path = support::repo_dir().join("deploy/prometheus/prometheus.yml");
-    let doc = &docs(&path)[0];
-    let job = &doc["scrape_configs"][0];
-    assert_eq!(
-        job["job_name"], "robustmq",
-        "the mixin selects job=\"robustmq\""
-    );
-    assert_eq!(
-        job["honor_labels"], true,
-        "the crate's service label must win"
-    );
-    let sd = &job["kubernetes_sd_configs"][0];
+/// The mixin's evaluation interval, which docs/scaling.md costs out.
+fn mixin_evaluation_interval() -> String {
+    support::jsonnet(&[
+        "-S",
+        "-e",
+        "(import 'mixin.libsonnet')._config.evaluationInterval",
+    ])
+    .trim()
+    .to_owned()
+}
+
+/// The `robustmq` job of a shipped Prometheus config.
+fn robustmq_job(path: &str) -> Value {
+    let doc = &docs(&support::repo_dir().join(path))[0];
+    let jobs = doc["scrape_configs"].as_sequence().unwrap();
+    assert_eq!(jobs.len(), 1, "{path}: one job");
+    jobs[0].clone()
+}
+
+/// A shipped config with its `kubernetes_sd_configs` swapped for `with`: Debian's
+/// Prometheus is built without Kubernetes service discovery, so neither it nor its
+/// promtool reads that block. The block's own keys are checked here by hand.
+fn with_discovery(path: &str, with: Value) -> String {
+    let mut doc = docs(&support::repo_dir().join(path)).remove(0);
+    let job = &mut doc["scrape_configs"][0];
+    let sd = job["kubernetes_sd_configs"].clone();
+    assert_eq!(sd.as_sequence().map(Vec::len), Some(1), "{path}: {sd:?}");
+    let sd = &sd[0];
     assert_eq!(sd["role"], "pod");
     for key in sd.as_mapping().unwrap().keys() {
         let k = key.as_str().unwrap();
         assert!(
             [
                 "role",
-                "namespaces",
                 "selectors",
+                "namespaces",
                 "api_server",
                 "attach_metadata"
             ]
@@ -248,23 +302,95 @@ fn prometheus_configs_pass_promtool() {
             "unknown kubernetes_sd_configs key {k}"
         );
     }
-    let text = std::fs::read_to_string(&path).unwrap();
-    let swapped = text.replace(
-        "    kubernetes_sd_configs:\n      - role: pod\n        namespaces:\n          names: [robustmq-system]\n",
-        "    static_configs:\n      - targets: ['127.0.0.1:58080']\n",
+    // Every namespace: no `namespaces` block; the selector asks the API server for the
+    // operator's pods only.
+    assert!(sd.get("namespaces").is_none(), "{path}: fixed namespaces");
+    assert_eq!(
+        sd["selectors"],
+        serde_yaml::from_str::<Value>("[{role: pod, label: 'app=robustmq,instance'}]").unwrap()
     );
-    assert_ne!(
-        swapped, text,
-        "the kubernetes_sd_configs block changed; update this test"
-    );
+    let job = job.as_mapping_mut().unwrap();
+    job.remove("kubernetes_sd_configs");
+    let (key, value) = with.as_mapping().unwrap().iter().next().unwrap();
+    job.insert(key.clone(), value.clone());
+    serde_yaml::to_string(&doc).unwrap()
+}
+
+fn promtool_check_config(text: &str) {
     let dir = tempfile::tempdir().unwrap();
     let copy = dir.path().join("prometheus.yml");
-    std::fs::write(&copy, swapped).unwrap();
-    let (ok, text) = run(Command::new(support::tool("promtool"))
+    std::fs::write(&copy, text).unwrap();
+    let (ok, out) = run(Command::new(support::tool("promtool"))
         .arg("check")
         .arg("config")
         .arg(&copy));
+    assert!(ok, "{out}\n{text}");
+}
+
+#[test]
+fn prometheus_configs_pass_promtool_alert_and_evaluate_at_the_costed_interval() {
+    let (ok, text) = run(Command::new(support::tool("promtool"))
+        .args(["check", "config", "deploy/prometheus/central.yml"])
+        .current_dir(support::repo_dir()));
     assert!(ok, "{text}");
+    let static_targets: Value =
+        serde_yaml::from_str("static_configs: [{targets: ['127.0.0.1:58080']}]").unwrap();
+    for f in [
+        "deploy/prometheus/prometheus.yml",
+        "deploy/prometheus/agent.yml",
+    ] {
+        promtool_check_config(&with_discovery(f, static_targets.clone()));
+    }
+
+    // The evaluators send to an Alertmanager, at the interval the rules' windows and
+    // docs/scaling.md's costs assume.
+    let interval = mixin_evaluation_interval();
+    assert_eq!(interval, "1m");
+    for f in [
+        "deploy/prometheus/prometheus.yml",
+        "deploy/prometheus/central.yml",
+    ] {
+        let doc = &docs(&support::repo_dir().join(f))[0];
+        assert_eq!(
+            doc["global"]["evaluation_interval"],
+            interval.as_str(),
+            "{f}"
+        );
+        let managers = doc["alerting"]["alertmanagers"].as_sequence();
+        assert!(
+            managers.is_some_and(|m| !m.is_empty()),
+            "{f}: no alerting block"
+        );
+        assert_eq!(
+            doc["rule_files"][0], "/etc/prometheus/rules/*.rules.yml",
+            "{f}"
+        );
+    }
+    // An agent evaluates nothing: no rules, no alerting.
+    let agent = &docs(&support::repo_dir().join("deploy/prometheus/agent.yml"))[0];
+    assert!(agent.get("rule_files").is_none() && agent.get("alerting").is_none());
+
+    // The agent's job is the plain one but for the cluster label's prefix.
+    let plain = robustmq_job("deploy/prometheus/prometheus.yml");
+    let mut agent_job = robustmq_job("deploy/prometheus/agent.yml");
+    assert_eq!(
+        plain["job_name"], "robustmq",
+        "the mixin selects job=\"robustmq\""
+    );
+    assert_eq!(
+        plain["honor_labels"], true,
+        "the crate's service label must win"
+    );
+    let rules = agent_job["relabel_configs"].as_sequence_mut().unwrap();
+    let cluster = rules
+        .iter_mut()
+        .find(|r| r["target_label"] == "cluster")
+        .unwrap();
+    assert!(cluster["replacement"]
+        .as_str()
+        .is_some_and(|r| r.ends_with("/${1}")));
+    cluster.as_mapping_mut().unwrap().remove("replacement");
+    assert_eq!(agent_job, plain);
 }
 
 /// Fluent Bit's strptime format as a regex, for the directives our parser uses.
@@ -499,79 +625,63 @@ const BROKER_PORTS: [u16; 15] = [
 
 #[test]
 fn each_layout_has_one_scrape_object_keeping_the_crates_labels_and_no_traffic_cutting_policy() {
-    for (dir, port_name) in [
-        ("deploy/kubernetes", "http"),
-        ("deploy/kubernetes/standalone-port", "log-metrics"),
-    ] {
-        let objects = kubernetes_docs(dir);
-        let scrapes: Vec<&Value> = objects
-            .iter()
-            .map(|(_, d)| d)
-            .filter(|d| d["kind"] == "ServiceMonitor" || d["kind"] == "PodMonitor")
-            .collect();
+    // The default layout: one ServiceMonitor on the Service the operator creates per
+    // custom resource, in any namespace; no Service of its own.
+    let default = kubernetes_docs("deploy/kubernetes");
+    let monitor = only_scrape_object("deploy/kubernetes", &default);
+    assert!(
+        !default.iter().any(|(_, d)| d["kind"] == "Service"),
+        "the operator's own Service is scraped: a second one would select the pods again"
+    );
+    let spec = &monitor["spec"];
+    assert_eq!(spec["namespaceSelector"]["any"], true, "any namespace");
+    let service = operator_metrics_service("default", "robustmq-sample");
+    for (k, v) in spec["selector"]["matchLabels"].as_mapping().unwrap() {
         assert_eq!(
-            scrapes.len(),
-            1,
-            "{dir}: one scrape object, not {}",
-            scrapes.len()
-        );
-        let monitor = scrapes[0];
-        assert!(
-            !objects.iter().any(|(_, d)| d["kind"] == "NetworkPolicy"),
-            "{dir}: a NetworkPolicy is opt-in only"
-        );
-        let service = &objects
-            .iter()
-            .find(|(_, d)| d["kind"] == "Service")
-            .unwrap_or_else(|| panic!("{dir}: no Service"))
-            .1;
-        // RobustMQ's operator labels its pods app: robustmq.
-        assert_eq!(service["spec"]["selector"]["app"], "robustmq");
-        assert!(service["spec"]["clusterIP"] == "None", "{dir}: headless");
-        for (k, v) in monitor["spec"]["selector"]["matchLabels"]
-            .as_mapping()
-            .unwrap()
-        {
-            assert_eq!(
-                &service["metadata"]["labels"][k], v,
-                "{dir}: selector {k:?}"
-            );
-        }
-        let job_label = monitor["spec"]["jobLabel"].as_str().unwrap();
-        assert_eq!(
-            service["metadata"]["labels"][job_label], "robustmq",
-            "{dir}: job must be robustmq, the mixin's selector"
-        );
-        let ports: Vec<&str> = service["spec"]["ports"]
-            .as_sequence()
-            .unwrap()
-            .iter()
-            .map(|p| p["name"].as_str().unwrap())
-            .collect();
-        for ep in monitor["spec"]["endpoints"].as_sequence().unwrap() {
-            assert_eq!(ep["honorLabels"], true, "{dir}: honorLabels");
-            assert_eq!(ep["path"], "/metrics");
-            assert_eq!(ep["port"], port_name);
-            assert!(
-                ports.contains(&port_name),
-                "{dir}: no Service port {port_name}"
-            );
-        }
-        assert_eq!(
-            monitor["spec"]["namespaceSelector"]["matchNames"][0],
-            service["metadata"]["namespace"]
+            &service.labels[k.as_str().unwrap()],
+            v.as_str().unwrap(),
+            "selector {k:?}"
         );
     }
-    // The default layout serves the counts on RobustMQ's admin port.
-    let default = kubernetes_docs("deploy/kubernetes");
-    let service = &default
+    assert_eq!(
+        service.labels[spec["jobLabel"].as_str().unwrap()],
+        "robustmq",
+        "job must be robustmq, the mixin's selector"
+    );
+    for ep in spec["endpoints"].as_sequence().unwrap() {
+        assert_eq!(ep["honorLabels"], true, "honorLabels");
+        assert_eq!(ep["path"], "/metrics");
+        assert_eq!(ep["port"], service.port.0, "the operator's port name");
+    }
+
+    // The documented variant: its own Service on the crate's port.
+    let variant = kubernetes_docs("deploy/kubernetes/standalone-port");
+    let monitor = only_scrape_object("deploy/kubernetes/standalone-port", &variant);
+    let service = &variant
         .iter()
         .find(|(_, d)| d["kind"] == "Service")
-        .unwrap()
+        .expect("standalone-port: no Service")
         .1;
-    assert_eq!(service["spec"]["ports"][0]["port"], 58080);
+    assert_eq!(service["spec"]["selector"]["app"], "robustmq");
+    assert!(service["spec"]["clusterIP"] == "None", "headless");
+    for (k, v) in monitor["spec"]["selector"]["matchLabels"]
+        .as_mapping()
+        .unwrap()
+    {
+        assert_eq!(&service["metadata"]["labels"][k], v, "selector {k:?}");
+    }
+    let job_label = monitor["spec"]["jobLabel"].as_str().unwrap();
+    assert_eq!(service["metadata"]["labels"][job_label], "robustmq");
+    for ep in monitor["spec"]["endpoints"].as_sequence().unwrap() {
+        assert_eq!(ep["honorLabels"], true);
+        assert_eq!(ep["path"], "/metrics");
+        assert_eq!(ep["port"], "log-metrics");
+        assert_eq!(service["spec"]["ports"][0]["name"], "log-metrics");
+    }
 
-    // Every namespaced object's namespace is created, by the file applied first.
+    // Every namespaced object's namespace is created, by the file applied first, but
+    // the AlertmanagerConfig: it must live in a RobustMQ cluster's namespace, which
+    // the Operator's OnNamespace matcher routes on, so it names none.
     let namespaces: Vec<(PathBuf, Value)> = default
         .iter()
         .filter(|(_, d)| d["kind"] == "Namespace")
@@ -584,11 +694,17 @@ fn each_layout_has_one_scrape_object_keeping_the_crates_labels_and_no_traffic_cu
     );
     let name = namespaces[0].1["metadata"]["name"].as_str().unwrap();
     let mut all = default.clone();
-    all.extend(kubernetes_docs("deploy/kubernetes/standalone-port"));
+    all.extend(variant);
     all.extend(kubernetes_docs("deploy/kubernetes/opt-in"));
     all.extend(kubernetes_docs("deploy/fluent-bit"));
     for (path, d) in &all {
-        if let Some(ns) = d["metadata"]["namespace"].as_str() {
+        if d["kind"] == "AlertmanagerConfig" {
+            assert!(
+                d["metadata"].get("namespace").is_none(),
+                "{}",
+                path.display()
+            );
+        } else if let Some(ns) = d["metadata"]["namespace"].as_str() {
             assert_eq!(ns, name, "{}: {:?}", path.display(), d["kind"]);
         }
     }
@@ -614,4 +730,632 @@ fn each_layout_has_one_scrape_object_keeping_the_crates_labels_and_no_traffic_cu
             "the policy cuts broker port {port}"
         );
     }
+}
+
+fn only_scrape_object<'a>(dir: &str, objects: &'a [(PathBuf, Value)]) -> &'a Value {
+    let scrapes: Vec<&Value> = objects
+        .iter()
+        .map(|(_, d)| d)
+        .filter(|d| d["kind"] == "ServiceMonitor" || d["kind"] == "PodMonitor")
+        .collect();
+    assert_eq!(
+        scrapes.len(),
+        1,
+        "{dir}: one scrape object, not {}",
+        scrapes.len()
+    );
+    assert!(
+        !objects.iter().any(|(_, d)| d["kind"] == "NetworkPolicy"),
+        "{dir}: a NetworkPolicy is opt-in only"
+    );
+    scrapes[0]
+}
+
+// ---------------------------------------------------------------------------
+// RobustMQ's operator (operator/ at RobustMQ 8bd49dc59, Go, not buildable here),
+// rendered by reading its code for its own sample custom resources
+// (operator/sample-robustmq.yaml, both in namespace `default`):
+// - controllers/deployments.go: reconcileAllInOne makes StatefulSet <name> (replicas
+//   spec.allInOne.replicas, default 1), pods labelled app=robustmq,
+//   component=all-in-one, instance=<name>, container `robustmq` declaring
+//   buildContainerPorts(includeAll=true): mqtt-tcp, mqtt-tls, mqtt-ws, mqtt-wss, kafka,
+//   grpc, amqp and, with spec.monitoring.enabled, prometheus (9091).
+//   reconcileMicroservices makes StatefulSet <name>-meta (3; container robustmq-meta,
+//   port grpc), Deployment <name>-mqtt-broker (2; container robustmq-mqtt-broker, the
+//   four mqtt ports) and StatefulSet <name>-journal (3; container robustmq-journal,
+//   port journal 1771), labelled component=meta|mqtt-broker|journal likewise.
+// - controllers/services.go: per custom resource, among others, Service
+//   <name>-prometheus (labels app=robustmq, component=prometheus, instance=<name>;
+//   selector app=robustmq, instance=<name>: every pod of the resource; port
+//   `prometheus` 9091) when spec.monitoring.enabled, and <name>-meta-service
+//   (component=meta, the same selector, port grpc 1228).
+// No pod declares 58080, the admin HTTP port where RobustMQ serves /metrics.
+
+const MQTT_PORTS: [(&str, u16); 4] = [
+    ("mqtt-tcp", 1883),
+    ("mqtt-tls", 1885),
+    ("mqtt-ws", 8083),
+    ("mqtt-wss", 8085),
+];
+
+/// A pod as Kubernetes reports it to Prometheus' discovery.
+struct Pod {
+    namespace: &'static str,
+    name: String,
+    ip: String,
+    phase: &'static str,
+    labels: Vec<(&'static str, String)>,
+    controller: (&'static str, String),
+    container: &'static str,
+    ports: Vec<(&'static str, u16)>,
+}
+
+impl Pod {
+    fn label(&self, key: &str) -> Option<&str> {
+        self.labels
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// `__meta_kubernetes_pod_*` and the namespace (Prometheus' kubernetes SD).
+    fn meta(&self) -> serde_json::Map<String, serde_json::Value> {
+        let mut m = serde_json::Map::new();
+        let mut put = |k: &str, v: &str| {
+            m.insert(k.to_owned(), v.into());
+        };
+        put("__meta_kubernetes_namespace", self.namespace);
+        put("__meta_kubernetes_pod_name", &self.name);
+        put("__meta_kubernetes_pod_ip", &self.ip);
+        put("__meta_kubernetes_pod_phase", self.phase);
+        let ready = if self.phase == "Running" {
+            "true"
+        } else {
+            "false"
+        };
+        put("__meta_kubernetes_pod_ready", ready);
+        put("__meta_kubernetes_pod_controller_kind", self.controller.0);
+        put("__meta_kubernetes_pod_controller_name", &self.controller.1);
+        for (k, v) in &self.labels {
+            put(&format!("__meta_kubernetes_pod_label_{k}"), v);
+            put(&format!("__meta_kubernetes_pod_labelpresent_{k}"), "true");
+        }
+        m
+    }
+
+    fn container_meta(
+        &self,
+        m: &mut serde_json::Map<String, serde_json::Value>,
+        port: (&str, u16),
+    ) {
+        m.insert(
+            "__meta_kubernetes_pod_container_name".into(),
+            self.container.into(),
+        );
+        m.insert(
+            "__meta_kubernetes_pod_container_init".into(),
+            "false".into(),
+        );
+        m.insert(
+            "__meta_kubernetes_pod_container_port_name".into(),
+            port.0.into(),
+        );
+        m.insert(
+            "__meta_kubernetes_pod_container_port_number".into(),
+            port.1.to_string().into(),
+        );
+        m.insert(
+            "__meta_kubernetes_pod_container_port_protocol".into(),
+            "TCP".into(),
+        );
+    }
+}
+
+/// net.JoinHostPort, as discovery forms `__address__`.
+fn host_port(ip: &str, port: u16) -> String {
+    if ip.contains(':') {
+        format!("[{ip}]:{port}")
+    } else {
+        format!("{ip}:{port}")
+    }
+}
+
+/// The pods of the operator's two sample resources, one more resource of the same
+/// name in another namespace (IPv6, a second replica still Pending) and two pods the
+/// operator did not create.
+fn operator_sample_pods() -> Vec<Pod> {
+    let mut all_in_one_ports = MQTT_PORTS.to_vec();
+    all_in_one_ports.extend([
+        ("kafka", 9092),
+        ("grpc", 1228),
+        ("amqp", 5672),
+        ("prometheus", 9091),
+    ]);
+    let mut pods = Vec::new();
+    let mut next_ip = 10;
+    let mut add = |namespace,
+                   cr: &str,
+                   component: &str,
+                   controller: (&'static str, String),
+                   names: Vec<String>,
+                   container,
+                   ports: &[(&'static str, u16)]| {
+        for name in names {
+            next_ip += 1;
+            pods.push(Pod {
+                namespace,
+                name,
+                ip: format!("192.0.2.{next_ip}"),
+                phase: "Running",
+                labels: vec![
+                    ("app", "robustmq".into()),
+                    ("component", component.to_owned()),
+                    ("instance", cr.to_owned()),
+                ],
+                controller: controller.clone(),
+                container,
+                ports: ports.to_vec(),
+            });
+        }
+    };
+    let ordinals = |set: &str, n: usize| (0..n).map(|i| format!("{set}-{i}")).collect::<Vec<_>>();
+    add(
+        "default",
+        "robustmq-sample",
+        "all-in-one",
+        ("StatefulSet", "robustmq-sample".into()),
+        ordinals("robustmq-sample", 1),
+        "robustmq",
+        &all_in_one_ports,
+    );
+    let cr = "robustmq-microservices";
+    add(
+        "default",
+        cr,
+        "meta",
+        ("StatefulSet", format!("{cr}-meta")),
+        ordinals(&format!("{cr}-meta"), 3),
+        "robustmq-meta",
+        &[("grpc", 1228)],
+    );
+    let rs = format!("{cr}-mqtt-broker-6d5f7c9b8d");
+    add(
+        "default",
+        cr,
+        "mqtt-broker",
+        ("ReplicaSet", rs.clone()),
+        vec![format!("{rs}-k7x2p"), format!("{rs}-q9m4t")],
+        "robustmq-mqtt-broker",
+        &MQTT_PORTS,
+    );
+    add(
+        "default",
+        cr,
+        "journal",
+        ("StatefulSet", format!("{cr}-journal")),
+        ordinals(&format!("{cr}-journal"), 3),
+        "robustmq-journal",
+        &[("journal", 1771)],
+    );
+    add(
+        "robustmq-prod",
+        "robustmq-sample",
+        "all-in-one",
+        ("StatefulSet", "robustmq-sample".into()),
+        ordinals("robustmq-sample", 2),
+        "robustmq",
+        &all_in_one_ports,
+    );
+    let prod = pods.len() - 2;
+    pods[prod].ip = "2001:db8::10".into();
+    pods[prod + 1].ip = String::new();
+    pods[prod + 1].phase = "Pending";
+    // Labelled app=robustmq by hand, not by the operator: no `instance`, so no cluster.
+    pods.push(Pod {
+        namespace: "default",
+        name: "robustmq-by-hand".into(),
+        ip: "192.0.2.98".into(),
+        phase: "Running",
+        labels: vec![("app", "robustmq".into())],
+        controller: ("StatefulSet", "robustmq-by-hand".into()),
+        container: "robustmq",
+        ports: vec![],
+    });
+    pods.push(Pod {
+        namespace: "default",
+        name: "web-0".into(),
+        ip: "192.0.2.99".into(),
+        phase: "Running",
+        labels: vec![("app", "web".into())],
+        controller: ("StatefulSet", "web".into()),
+        container: "nginx",
+        ports: vec![("http", 8080)],
+    });
+    pods
+}
+
+/// Role pod: one target per declared container port, or one without a port.
+fn pod_role_targets(pods: &[Pod]) -> serde_json::Value {
+    let mut groups = Vec::new();
+    for pod in pods {
+        let ports: Vec<Option<(&str, u16)>> = if pod.ports.is_empty() {
+            vec![None]
+        } else {
+            pod.ports.iter().copied().map(Some).collect()
+        };
+        for port in ports {
+            let mut labels = pod.meta();
+            match port {
+                Some(p) => {
+                    pod.container_meta(&mut labels, p);
+                    labels.insert("__address__".into(), host_port(&pod.ip, p.1).into());
+                }
+                None => {
+                    labels.insert("__address__".into(), pod.ip.clone().into());
+                }
+            }
+            let address = labels.remove("__address__").unwrap();
+            groups.push(serde_json::json!({"targets": [address], "labels": labels}));
+        }
+    }
+    serde_json::Value::Array(groups)
+}
+
+/// An operator-made Service: name, labels, the pods it selects (app, instance) and its port.
+struct OperatorService {
+    namespace: &'static str,
+    name: String,
+    labels: std::collections::BTreeMap<&'static str, String>,
+    instance: String,
+    port: (&'static str, u16),
+}
+
+fn operator_service(
+    namespace: &'static str,
+    cr: &str,
+    suffix: &str,
+    component: &'static str,
+    port: (&'static str, u16),
+) -> OperatorService {
+    OperatorService {
+        namespace,
+        name: format!("{cr}{suffix}"),
+        labels: [
+            ("app", "robustmq".to_owned()),
+            ("component", component.to_owned()),
+            ("instance", cr.to_owned()),
+        ]
+        .into(),
+        instance: cr.to_owned(),
+        port,
+    }
+}
+
+/// services.go reconcilePrometheusService, with the sample's spec.monitoring.prometheus.port.
+fn operator_metrics_service(namespace: &'static str, cr: &str) -> OperatorService {
+    operator_service(
+        namespace,
+        cr,
+        "-prometheus",
+        "prometheus",
+        ("prometheus", 9091),
+    )
+}
+
+/// Role endpoints: per Service, a target per selected pod with an IP on the Service's
+/// port (container labels only where a container declares that port), then one per
+/// container port of those pods that no endpoint port covers.
+fn endpoints_role_targets(services: &[OperatorService], pods: &[Pod]) -> serde_json::Value {
+    let mut groups = Vec::new();
+    for svc in services {
+        let mut service_meta = serde_json::Map::new();
+        service_meta.insert("__meta_kubernetes_namespace".into(), svc.namespace.into());
+        service_meta.insert(
+            "__meta_kubernetes_endpoints_name".into(),
+            svc.name.clone().into(),
+        );
+        service_meta.insert(
+            "__meta_kubernetes_service_name".into(),
+            svc.name.clone().into(),
+        );
+        for (k, v) in &svc.labels {
+            service_meta.insert(
+                format!("__meta_kubernetes_service_label_{k}"),
+                v.clone().into(),
+            );
+            service_meta.insert(
+                format!("__meta_kubernetes_service_labelpresent_{k}"),
+                "true".into(),
+            );
+        }
+        for pod in pods.iter().filter(|p| {
+            p.namespace == svc.namespace
+                && p.label("app") == Some("robustmq")
+                && p.label("instance") == Some(svc.instance.as_str())
+                && !p.ip.is_empty()
+        }) {
+            let mut labels = service_meta.clone();
+            labels.extend(pod.meta());
+            labels.insert(
+                "__meta_kubernetes_endpoint_port_name".into(),
+                svc.port.0.into(),
+            );
+            labels.insert(
+                "__meta_kubernetes_endpoint_port_protocol".into(),
+                "TCP".into(),
+            );
+            let ready = if pod.phase == "Running" {
+                "true"
+            } else {
+                "false"
+            };
+            labels.insert("__meta_kubernetes_endpoint_ready".into(), ready.into());
+            labels.insert(
+                "__meta_kubernetes_endpoint_address_target_kind".into(),
+                "Pod".into(),
+            );
+            labels.insert(
+                "__meta_kubernetes_endpoint_address_target_name".into(),
+                pod.name.clone().into(),
+            );
+            if let Some(declared) = pod.ports.iter().find(|p| p.1 == svc.port.1) {
+                pod.container_meta(&mut labels, *declared);
+            }
+            groups.push(
+                serde_json::json!({"targets": [host_port(&pod.ip, svc.port.1)], "labels": labels}),
+            );
+            for port in pod.ports.iter().filter(|p| p.1 != svc.port.1) {
+                let mut labels = service_meta.clone();
+                labels.extend(pod.meta());
+                pod.container_meta(&mut labels, *port);
+                groups.push(
+                    serde_json::json!({"targets": [host_port(&pod.ip, port.1)], "labels": labels}),
+                );
+            }
+        }
+    }
+    serde_json::Value::Array(groups)
+}
+
+/// A ServiceMonitor relabeling in Prometheus' own keys; fails on a key it does not map.
+fn relabel_config(r: &Value) -> Value {
+    let mut out = serde_yaml::Mapping::new();
+    for (k, v) in r.as_mapping().unwrap() {
+        let key = match k.as_str().unwrap() {
+            "sourceLabels" => "source_labels",
+            "targetLabel" => "target_label",
+            k @ ("regex" | "replacement" | "action" | "separator" | "modulus") => k,
+            other => panic!("relabeling key {other} not mapped here"),
+        };
+        out.insert(key.into(), v.clone());
+    }
+    Value::Mapping(out)
+}
+
+/// The scrape job the Prometheus Operator generates for the shipped ServiceMonitor's
+/// first endpoint (its promcfg.go for role endpoints: the selector and port as keep
+/// rules, its target labels, the job from jobLabel, `endpoint`, then the monitor's own
+/// relabelings, then the shard filter), with file discovery in place of the API server.
+fn operator_service_monitor_job(monitor: &Value, sd_file: &Path) -> Value {
+    let spec = &monitor["spec"];
+    let ep = &spec["endpoints"][0];
+    let port = ep["port"].as_str().unwrap();
+    let mut relabel =
+        String::from("- {source_labels: [job], target_label: __tmp_prometheus_job_name}\n");
+    for (k, v) in spec["selector"]["matchLabels"].as_mapping().unwrap() {
+        let k = k.as_str().unwrap();
+        relabel.push_str(&format!(
+            "- {{action: keep, source_labels: [__meta_kubernetes_service_label_{k}, __meta_kubernetes_service_labelpresent_{k}], regex: '({});true'}}\n",
+            v.as_str().unwrap()
+        ));
+    }
+    relabel.push_str(&format!(
+        "- {{action: keep, source_labels: [__meta_kubernetes_endpoint_port_name], regex: {port}}}\n\
+         - {{source_labels: [__meta_kubernetes_endpoint_address_target_kind, __meta_kubernetes_endpoint_address_target_name], separator: ';', regex: 'Node;(.*)', replacement: '${{1}}', target_label: node}}\n\
+         - {{source_labels: [__meta_kubernetes_endpoint_address_target_kind, __meta_kubernetes_endpoint_address_target_name], separator: ';', regex: 'Pod;(.*)', replacement: '${{1}}', target_label: pod}}\n\
+         - {{source_labels: [__meta_kubernetes_namespace], target_label: namespace}}\n\
+         - {{source_labels: [__meta_kubernetes_service_name], target_label: service}}\n\
+         - {{source_labels: [__meta_kubernetes_pod_name], target_label: pod}}\n\
+         - {{source_labels: [__meta_kubernetes_pod_container_name], target_label: container}}\n\
+         - {{action: drop, source_labels: [__meta_kubernetes_pod_phase], regex: '(Failed|Succeeded)'}}\n\
+         - {{source_labels: [__meta_kubernetes_service_name], target_label: job, replacement: '${{1}}'}}\n\
+         - {{source_labels: [__meta_kubernetes_service_label_{job}], target_label: job, regex: '(.+)', replacement: '${{1}}'}}\n\
+         - {{target_label: endpoint, replacement: {port}}}\n",
+        job = spec["jobLabel"].as_str().unwrap()
+    ));
+    let mut rules: Vec<Value> = serde_yaml::from_str(&relabel).unwrap();
+    rules.extend(
+        ep["relabelings"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .map(relabel_config),
+    );
+    rules.extend(
+        serde_yaml::from_str::<Vec<Value>>(
+            "- {source_labels: [__address__], target_label: __tmp_hash, modulus: 1, action: hashmod}\n\
+             - {source_labels: [__tmp_hash], regex: '0', action: keep}\n",
+        )
+        .unwrap(),
+    );
+    serde_yaml::from_str::<Value>(&format!(
+        "job_name: serviceMonitor/{}/{}/0\nhonor_labels: {}\nmetrics_path: {}\nscrape_interval: {}\nscrape_timeout: {}\nfile_sd_configs: [{{files: ['{}']}}]\n",
+        monitor["metadata"]["namespace"].as_str().unwrap(),
+        monitor["metadata"]["name"].as_str().unwrap(),
+        ep["honorLabels"].as_bool().unwrap(),
+        ep["path"].as_str().unwrap(),
+        ep["interval"].as_str().unwrap(),
+        ep["scrapeTimeout"].as_str().unwrap(),
+        sd_file.display()
+    ))
+    .map(|mut job| {
+        job["relabel_configs"] = Value::Sequence(rules);
+        job
+    })
+    .unwrap()
+}
+
+type Labels = std::collections::BTreeMap<String, String>;
+
+/// A real Prometheus applies the shipped relabelling to the operator's sample pods, as
+/// Kubernetes discovery would list them (file discovery carrying the same
+/// `__meta_kubernetes_*` labels: Debian's Prometheus has no Kubernetes discovery):
+/// prometheus.yml's job (role pod) and the job the Operator generates from
+/// servicemonitor.yaml (role endpoints of the operator's `<name>-prometheus`
+/// Services). Each keeps every Running pod of every resource, in any namespace, once,
+/// at <pod IP>:58080/metrics, with the resource's name as `cluster`, and nothing else.
+/// The pod IPs are TEST-NET addresses: the scrapes themselves fail, the targets are
+/// the subject.
+#[test]
+fn the_scrapes_select_each_pod_of_the_operators_sample_once_on_the_admin_port() {
+    let pods = operator_sample_pods();
+    let dir = tempfile::tempdir().unwrap();
+    let pod_file = dir.path().join("pods.json");
+    std::fs::write(&pod_file, pod_role_targets(&pods).to_string()).unwrap();
+    let mut services = Vec::new();
+    for (namespace, cr) in [
+        ("default", "robustmq-sample"),
+        ("default", "robustmq-microservices"),
+        ("robustmq-prod", "robustmq-sample"),
+    ] {
+        services.push(operator_metrics_service(namespace, cr));
+        // Selects the same pods: the monitor must not take it too.
+        services.push(operator_service(
+            namespace,
+            cr,
+            "-meta-service",
+            "meta",
+            ("grpc", 1228),
+        ));
+    }
+    let endpoints_file = dir.path().join("endpoints.json");
+    std::fs::write(
+        &endpoints_file,
+        endpoints_role_targets(&services, &pods).to_string(),
+    )
+    .unwrap();
+
+    let file_sd: Value = serde_yaml::from_str(&format!(
+        "file_sd_configs: [{{files: ['{}']}}]",
+        pod_file.display()
+    ))
+    .unwrap();
+    let mut config: Value =
+        serde_yaml::from_str(&with_discovery("deploy/prometheus/prometheus.yml", file_sd)).unwrap();
+    let monitor = kubernetes_docs("deploy/kubernetes")
+        .into_iter()
+        .find(|(_, d)| d["kind"] == "ServiceMonitor")
+        .unwrap()
+        .1;
+    let monitor_job = operator_service_monitor_job(&monitor, &endpoints_file);
+    let monitor_pool = monitor_job["job_name"].as_str().unwrap().to_owned();
+    config["scrape_configs"]
+        .as_sequence_mut()
+        .unwrap()
+        .push(monitor_job);
+    // Neither an Alertmanager nor rules matter here.
+    config.as_mapping_mut().unwrap().remove("alerting");
+    let prom = support::Prometheus::start(&serde_yaml::to_string(&config).unwrap(), &[]);
+
+    let targets = support::wait_for("both jobs' targets", Duration::from_secs(30), || {
+        let v = prom.get("/api/v1/targets");
+        let active = v["data"]["activeTargets"].as_array()?.clone();
+        let pools: std::collections::BTreeSet<&str> = active
+            .iter()
+            .filter_map(|t| t["scrapePool"].as_str())
+            .collect();
+        (pools.contains("robustmq") && pools.contains(monitor_pool.as_str())).then_some(v)
+    });
+    prom.stop();
+    let active = |pool: &str| -> Vec<(Labels, String)> {
+        let mut out: Vec<(Labels, String)> = targets["data"]["activeTargets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|t| t["scrapePool"] == pool)
+            .map(|t| {
+                (
+                    serde_json::from_value(t["labels"].clone()).unwrap(),
+                    t["scrapeUrl"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        out.sort();
+        out
+    };
+
+    // Expected: every Running operator pod, once, whatever ports it declares.
+    let scraped: Vec<&Pod> = pods
+        .iter()
+        .filter(|p| p.label("instance").is_some() && p.phase == "Running")
+        .collect();
+    assert_eq!(
+        scraped.len(),
+        10,
+        "1 + 3 + 2 + 3 sample pods and the IPv6 one"
+    );
+    let expect = |service_monitor: bool| -> Vec<(Labels, String)> {
+        let mut out: Vec<(Labels, String)> = scraped
+            .iter()
+            .map(|p| {
+                let address = host_port(&p.ip, 58080);
+                let mut l: Labels = [
+                    ("job", "robustmq".to_owned()),
+                    ("instance", address.clone()),
+                    ("namespace", p.namespace.to_owned()),
+                    ("pod", p.name.clone()),
+                    ("cluster", p.label("instance").unwrap().to_owned()),
+                ]
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v))
+                .collect();
+                if service_monitor {
+                    l.insert(
+                        "service".into(),
+                        format!("{}-prometheus", p.label("instance").unwrap()),
+                    );
+                    l.insert("endpoint".into(), "http".into());
+                    // Discovery names the container only where it declares 9091.
+                    if p.ports.iter().any(|port| port.1 == 9091) {
+                        l.insert("container".into(), p.container.into());
+                    }
+                } else {
+                    l.insert("container".into(), p.container.into());
+                }
+                (l, format!("http://{address}/metrics"))
+            })
+            .collect();
+        out.sort();
+        out
+    };
+    assert_eq!(active("robustmq"), expect(false), "prometheus.yml");
+    assert_eq!(active(&monitor_pool), expect(true), "servicemonitor.yaml");
+
+    // The two resources of one namespace are two clusters; the same name in another
+    // namespace is told apart by `namespace`.
+    let clusters: std::collections::BTreeSet<(String, String)> = active("robustmq")
+        .into_iter()
+        .map(|(l, _)| (l["namespace"].clone(), l["cluster"].clone()))
+        .collect();
+    assert_eq!(clusters.len(), 3, "{clusters:?}");
+    // What was left out: the Pending pod and the pod the operator did not make.
+    let dropped: std::collections::BTreeSet<String> = targets["data"]["droppedTargets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["discoveredLabels"]["job"] == "robustmq")
+        .map(|t| {
+            t["discoveredLabels"]["__meta_kubernetes_pod_name"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(
+        dropped,
+        ["robustmq-by-hand", "robustmq-sample-1", "web-0"]
+            .map(str::to_owned)
+            .into(),
+        "dropped by prometheus.yml"
+    );
 }

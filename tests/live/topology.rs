@@ -52,13 +52,22 @@ fn agents_remote_write_to_a_central_prometheus_that_alerts_per_cluster_and_servi
         &replaced(
             &read("deploy/prometheus/central.yml"),
             &[
-                ("evaluation_interval: 15s", "evaluation_interval: 1s"),
+                ("evaluation_interval: 1m", "evaluation_interval: 1s"),
                 ("/etc/prometheus/rules/*.rules.yml", rules.to_str().unwrap()),
             ],
         ),
         &["--web.enable-remote-write-receiver"],
     );
+    // Kubernetes discovery (which Debian's Prometheus lacks; tests/deploy.rs checks its
+    // relabelling) swapped for the broker's address, with the cluster label it would set.
     let agent_config = read("deploy/prometheus/agent.yml");
+    let discovery = agent_config.find("    kubernetes_sd_configs:").unwrap();
+    let remote_write = agent_config.find("\nremote_write:").unwrap();
+    let agent_config = format!(
+        "{}    static_configs:\n      - targets: ['BROKER']\n        labels: {{cluster: robustmq-east}}\n{}",
+        &agent_config[..discovery],
+        &agent_config[remote_write..]
+    );
     let agents: Vec<Prometheus> = [healthy_addr, sick_addr]
         .iter()
         .map(|addr| {
@@ -66,10 +75,7 @@ fn agents_remote_write_to_a_central_prometheus_that_alerts_per_cluster_and_servi
                 &agent_config,
                 &[
                     ("scrape_interval: 15s", "scrape_interval: 1s"),
-                    (
-                        "robustmq-0.robustmq-log-metrics.robustmq-system.svc:58080",
-                        &addr.to_string(),
-                    ),
+                    ("BROKER", &addr.to_string()),
                     (
                         "http://prometheus-central.monitoring.svc:9090",
                         &format!("http://{}", central.addr),
