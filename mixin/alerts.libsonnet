@@ -1,7 +1,8 @@
-// Alerts. One name per condition; warning and critical variants of a condition
-// share the name and differ in `severity`, so Alertmanager's usual inhibition
-// (critical silences warning with equal labels) works. Every alert reads
-// recorded series (rules.libsonnet) and sits in the rules' group, after them.
+// Alerts: the mixin's prometheusAlerts, group robustmq-logs.alerts. One name per
+// condition; warning and critical variants of a condition share the name and
+// differ in `severity`, so Alertmanager's usual inhibition (critical silences
+// warning with equal labels) works. Every alert reads the series that
+// prometheusRules records (rules.libsonnet), never a raw counter but `up`.
 local lib = import 'lib.libsonnet';
 
 {
@@ -17,39 +18,56 @@ local lib = import 'lib.libsonnet';
   local percent(x) = '%g%%' % (x * 100),
   local inCluster = '{{ with $labels.%s }} in cluster {{ . }}{{ end }}' % cl,
 
-  // One burn-rate pair: both windows above factor x budget, and at least
-  // errorRatioMinErrors errors in the short window (the average rate over the
-  // window times its length).
+  // Errors of a (cluster, service) in the last `window`: the base rate itself over
+  // the base window; over a longer one the recorded rates summed and multiplied by
+  // the evaluation interval (each base-rate sample covers one interval's worth of
+  // the window's errors). A sum, not an average over the samples present, so
+  // minutes before the service's first error count as 0 and a burst on a series
+  // that appeared with it is not mistaken for a steady rate.
+  local errorsIn(window) =
+    if window == w
+    then 'cluster_service:robustmq_log_errors:rate%s * %d' % [w, lib.seconds(w)]
+    else 'sum_over_time(cluster_service:robustmq_log_errors:rate%s[%s]) * %d' % [w, window, lib.seconds(c.evaluationInterval)],
+
+  // One burn-rate pair: both windows above factor x budget, and the guard in both
+  // windows: at least errorRatioMinErrors errors per short window, in the short
+  // window and on average over the long one (errorRatioMinErrors x long/short
+  // errors there). A burst of a handful of errors fills the short window but is
+  // long/short times too few for the long one, so it does not page at all,
+  // rather than page and resolve when it leaves the short window.
   local pair(p) = |||
     (
       cluster_service:robustmq_log_errors:ratio_rate%(long)s > %(threshold)g
       and
       cluster_service:robustmq_log_errors:ratio_rate%(short)s > %(threshold)g
       and on (%(fleet)s)
-      %(errors)s >= %(min)d
+      %(shortErrors)s >= %(min)d
+      and on (%(fleet)s)
+      %(longErrors)s >= %(longMin)g
     )
   ||| % {
     long: p.long,
     short: p.short,
     threshold: p.factor * c.errorBudget,
     fleet: fleet,
-    errors: if p.short == w
-    then 'cluster_service:robustmq_log_errors:rate%s * %d' % [w, lib.seconds(w)]
-    else 'avg_over_time(cluster_service:robustmq_log_errors:rate%s[%s]) * %d' % [w, p.short, lib.seconds(p.short)],
+    shortErrors: errorsIn(p.short),
+    longErrors: errorsIn(p.long),
     min: c.errorRatioMinErrors,
+    longMin: c.errorRatioMinErrors * lib.seconds(p.long) / lib.seconds(p.short),
   },
   local burn(severity, forDuration) = {
     local pairs = [p for p in c.burnRateWindows if p.severity == severity],
-    alert: 'RobustMQErrorBudgetBurn',
-    comment:: 'Multi-window, multi-burn-rate on the fleet of each (cluster, service), over an error budget of %s of the operational events: %s. One alert per service, however many brokers.' % [
+    alert: 'RobustMQHighErrorRate',
+    comment:: 'The error-rate page and ticket: multi-window, multi-burn-rate on the fleet of each (cluster, service), over an error budget of %s of the operational events: %s; each pair with at least %d errors per short window in both windows. One alert per service, however many brokers; RobustMQBrokerHighErrorRate names a broker.' % [
       percent(c.errorBudget),
       std.join('; ', ['%s and %s above %gx' % [p.long, p.short, p.factor] for p in pairs]),
+      c.errorRatioMinErrors,
     ],
     expr: std.join('or\n', [pair(p) for p in pairs]),
     'for': forDuration,
     labels: { severity: severity },
     annotations: annotations(
-      'RobustMQErrorBudgetBurn',
+      'RobustMQHighErrorRate',
       if severity == 'critical'
       then 'A RobustMQ service burns its error budget fast enough to exhaust it within days.'
       else 'A RobustMQ service burns its error budget faster than it lasts.',
@@ -63,17 +81,29 @@ local lib = import 'lib.libsonnet';
   },
 
   alertRules:: [
-    burn('critical', c.alertFor.errorBudgetBurnCritical),
-    burn('warning', c.alertFor.errorBudgetBurnWarning),
+    burn('critical', c.alertFor.highErrorRateCritical),
+    burn('warning', c.alertFor.highErrorRateWarning),
     {
       alert: 'RobustMQBrokerHighErrorRate',
-      comment:: "One broker well above its service's fleet (an outlier); a whole fleet at a high ratio is RobustMQErrorBudgetBurn, not one of these per broker.",
+      // Why the rest of the fleet and not the whole fleet: with n brokers of equal
+      // volume, one at ratio r and the others at 0, the fleet's ratio is r/n, so
+      // "r > 3 x the fleet's ratio" is "r > 3r/n": impossible for n <= 3, the
+      // operator's default replica counts. Against the others (the fleet's errors
+      // and operational events less the broker's own), the others' ratio is 0
+      // and any r above brokerErrorRatio fires, with 2 brokers as with 100. A
+      // fleet all at r is r against r: silent, the fleet alert's. A single broker
+      // has no others: 0/0 is NaN, the comparison drops it, and the fleet alert
+      // names its service.
+      comment:: "One broker well above the rest of its service's fleet (the other brokers, itself left out: also with 2 or 3 brokers); a whole fleet at a high ratio is RobustMQHighErrorRate, not one of these per broker.",
       expr: |||
         service_instance:robustmq_log_errors:ratio_rate%(w)s > %(ratio)g
         and
         service_instance:robustmq_log_errors:ratio_rate%(w)s
-          > on (%(fleet)s) group_left ()
-          (%(factor)g * cluster_service:robustmq_log_errors:ratio_rate%(w)s)
+          > %(factor)g * (
+            (cluster_service:robustmq_log_errors:rate%(w)s - on (%(fleet)s) group_right () service_instance:robustmq_log_errors:rate%(w)s)
+            /
+            (cluster_service:robustmq_log_operational:rate%(w)s - on (%(fleet)s) group_right () service_instance:robustmq_log_operational:rate%(w)s)
+          )
         and
         service_instance:robustmq_log_errors:rate%(w)s * %(s)d >= %(min)d
       ||| % { w: w, ratio: c.brokerErrorRatio, fleet: fleet, factor: c.brokerOutlierFactor, s: lib.seconds(w), min: c.errorRatioMinErrors },
@@ -82,7 +112,7 @@ local lib = import 'lib.libsonnet';
       annotations: annotations(
         'RobustMQBrokerHighErrorRate',
         'One RobustMQ broker logs far more errors than the rest of its service.',
-        "{{ $labels.service }} on broker {{ $labels.%s }} ({{ $labels.instance }})%s logs {{ $value | humanizePercentage }} of its operational events at error level over %s, above %s and %gx its service's fleet ratio." % [c.brokerLabel, inCluster, w, percent(c.brokerErrorRatio), c.brokerOutlierFactor],
+        '{{ $labels.service }} on broker {{ $labels.%s }} ({{ $labels.instance }})%s logs {{ $value | humanizePercentage }} of its operational events at error level over %s, above %s and %gx the ratio of the other brokers of its service.' % [c.brokerLabel, inCluster, w, percent(c.brokerErrorRatio), c.brokerOutlierFactor],
       ),
     },
     {
@@ -201,7 +231,11 @@ local lib = import 'lib.libsonnet';
     },
   ],
 
-  // The alerts live in the rules' group (rules.libsonnet), so that they read
-  // the samples recorded in the same evaluation.
-  prometheusAlerts+:: { groups+: [] },
+  prometheusAlerts+:: {
+    groups+: [{
+      name: 'robustmq-logs.alerts',
+      comment:: 'The alerts, reading the records of robustmq-logs.rules and robustmq-logs.history (prometheusRules).',
+      rules: $.alertRules,
+    }],
+  },
 }

@@ -35,10 +35,19 @@
       { severity: 'warning', long: '1d', short: '2h', factor: 3 },
       { severity: 'warning', long: '3d', short: '6h', factor: 1 },
     ],
-    // The budget panel's period.
-    errorBudgetPeriod: '30d',
-    // A ratio needs this many errors in the pair's short window before it alerts:
-    // one error in a quiet service that logs ten events is 10%, and means nothing.
+    // The period of the budget panel ("Error budget left"). It reads this much history,
+    // so it must fit the retention of the Prometheus that serves the dashboards: 14d
+    // fits Prometheus' default --storage.tsdb.retention.time of 15d (and the 3d
+    // window of the slowest pair); raise it with the retention, e.g. '30d' on a
+    // Mimir or Thanos store that keeps 30 days or more.
+    errorBudgetPeriod: '14d',
+    // The burn-rate guard: a pair alerts only when the service logged at least this
+    // many errors per short window of the pair, in the short window itself and on
+    // average over the long window (min x long/short errors there: 60 with the 12x
+    // pairs below). One error in a quiet service that logs ten events is 10% and
+    // means nothing; a burst of a handful of errors fills one short window but is a
+    // fraction of what the long window asks for, so it neither pages nor flaps,
+    // while a service that keeps failing reaches both.
     errorRatioMinErrors: 5,
     // The window of the base rates every longer window is averaged from.
     rateWindow: '5m',
@@ -47,8 +56,9 @@
     evaluationInterval: '1m',
 
     // A broker whose error ratio is above brokerErrorRatio and brokerOutlierFactor
-    // times its service's fleet ratio: a ticket for one bad broker. A whole fleet at
-    // a high ratio is the fleet alert's, not 50 of these.
+    // times the ratio of the rest of its service's fleet (the other brokers, itself
+    // left out): a ticket for one bad broker, also with 2 or 3 brokers. A whole
+    // fleet at a high ratio is the fleet alert's, not 50 of these.
     brokerErrorRatio: 0.05,
     brokerOutlierFactor: 3,
 
@@ -81,8 +91,8 @@
 
     // `for` of every alert, by name and severity.
     alertFor: {
-      errorBudgetBurnCritical: '2m',
-      errorBudgetBurnWarning: '15m',
+      highErrorRateCritical: '2m',
+      highErrorRateWarning: '15m',
       brokerHighErrorRate: '30m',
       newErrorEvent: '1m',
       storageErrors: '5m',
@@ -94,10 +104,12 @@
       appenderDroppingLines: '5m',
     },
 
-    // Grafana. With showMultiCluster the cluster variable is shown and every legend
-    // names the cluster (as kubernetes-mixin's showMultiCluster does); without it
-    // the variable is hidden and matches every value, or none.
-    showMultiCluster: false,
+    // Grafana. The cluster variable is shown and offers "All" (a central store or
+    // Mimir holds several clusters, deploy/prometheus/central.yml), and every legend
+    // names the cluster, as kubernetes-mixin's showMultiCluster does. Set it false
+    // for a Prometheus that only ever holds one cluster: the variable is hidden
+    // (still matching every value, or none) and legends leave the cluster out.
+    showMultiCluster: true,
     dashboardTags: ['robustmq'],
     dashboardRefresh: '30s',
     dashboardTimeFrom: 'now-1h',

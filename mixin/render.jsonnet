@@ -15,30 +15,36 @@ local json(v) = std.foldl(
   std.manifestJsonEx(v, '  ')
 ) + '\n';
 
-local groups = mixin.prometheusRules.groups + mixin.prometheusAlerts.groups;
 local dashboards = mixin.grafanaDashboards;
 local indent(text, n) = std.join('', [
   (if line == '' then '' else std.repeat(' ', n) + line) + '\n'
   for line in std.split(std.rstripChars(text, '\n'), '\n')
 ]);
 // Rendered once and embedded as text: locals are evaluated once.
-local groupsYaml = (import 'yaml.libsonnet').groups(groups);
+local groupsYaml(groups) = (import 'yaml.libsonnet').groups(groups);
+local rulesYaml = groupsYaml(mixin.prometheusRules.groups);
+local alertsYaml = groupsYaml(mixin.prometheusAlerts.groups);
+// The PrometheusRule holds both: records first, then the alerts that read them.
+local allYaml = rulesYaml + alertsYaml[std.length('groups:\n'):];
 local dashboardJson = [[name, json(dashboards[name])] for name in std.objectFields(dashboards)];
 local labels = { 'app.kubernetes.io/name': 'robustmq', 'app.kubernetes.io/component': 'log-metrics' };
 
 local files = {
+  // The mixin's prometheusRules (records) and prometheusAlerts (alerts): load both.
   'alerts/robustmq-logs.rules.yml':
-    header('the recording rules and alerts, for Prometheus rule_files') + groupsYaml,
+    header('the recording rules, prometheusRules; the alerts are in robustmq-logs.alerts.yml') + rulesYaml,
+  'alerts/robustmq-logs.alerts.yml':
+    header('the alerts, prometheusAlerts; they read the records of robustmq-logs.rules.yml') + alertsYaml,
 
   'deploy/kubernetes/prometheusrule.yaml':
-    header('the same groups as alerts/robustmq-logs.rules.yml, for the Prometheus Operator') +
+    header('the groups of alerts/robustmq-logs.rules.yml and alerts/robustmq-logs.alerts.yml, for the Prometheus Operator') +
     '# The Operator loads it when its ruleSelector matches metadata.labels (kube-prometheus-stack: release).\n' +
     yaml({
       apiVersion: 'monitoring.coreos.com/v1',
       kind: 'PrometheusRule',
       metadata: { name: 'robustmq-logs', namespace: c.namespace, labels: labels + c.ruleSelectorLabels },
     }) +
-    'spec:\n' + indent(groupsYaml, 2),
+    'spec:\n' + indent(allYaml, 2),
 
   'deploy/kubernetes/grafana-dashboards.yaml':
     header('dashboards/*.json, for the Grafana sidecar of kube-prometheus-stack') +

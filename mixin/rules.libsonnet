@@ -1,13 +1,13 @@
-// Recording rules. Each raw counter is read once per evaluation, by one of three
-// rules over disjoint selectors (errors; other levels without an event field;
-// other levels with one); every other rule, alert and panel reads recorded
-// series. Per-broker rules aggregate with `without`, so every topology label of
-// the scrape (cluster, namespace, pod, node_id, job, instance) survives; fleet
-// rules aggregate `by (cluster, service)`, the unit that pages.
+// Recording rules: the mixin's prometheusRules. Each raw counter is read once per
+// evaluation, by one of two rules over disjoint selectors (errors; the other
+// levels); every other rule, alert and panel reads recorded series. Per-broker
+// rules aggregate with `without`, so every topology label of the scrape
+// (cluster, namespace, pod, node_id, job, instance) survives; fleet rules
+// aggregate `by (cluster, service)`, the unit that pages.
 //
-// The alerts are evaluated in this same group, after these rules (mixin.libsonnet
-// puts them there): Prometheus evaluates a group's rules in order, so an alert
-// reads the samples recorded a moment before, with no lag behind another group.
+// The alerts (alerts.libsonnet) are the mixin's prometheusAlerts, in a group of
+// their own: Prometheus evaluates groups independently, so an alert may read a
+// record one evaluation old (1m), a small lag beside every alert's `for`.
 local lib = import 'lib.libsonnet';
 
 {
@@ -43,37 +43,27 @@ local lib = import 'lib.libsonnet';
   // The recording rules of the main group, in evaluation order.
   recordingRules:: [
     {
-      comment:: 'Raw read 1 of 3: every error series, per broker, service and event name. The base of the error views, the new-event and storage alerts.',
+      comment:: 'Raw read 1 of 2: every error series, per broker, service and event name. The base of the error views, the new-event and storage alerts.',
       record: 'service_instance_event:robustmq_log_errors:rate%s' % w,
       expr: 'sum without (level) (rate(%s[%s]))' % [events('level="error"'), w],
     },
     {
-      comment:: "Raw read 2 of 3: the other levels' events without an event field, per broker, service and level (the log standard's migration).",
-      record: 'service_instance_level:robustmq_log_unstructured:rate%s' % w,
-      expr: 'sum without (event) (rate(%s[%s]))' % [events('level!="error", event="unstructured"'), w],
-    },
-    {
-      comment:: "Raw read 3 of 3: the other levels' events with an event field, per broker, service and level.",
-      record: 'service_instance_level:robustmq_log_structured:rate%s' % w,
-      expr: 'sum without (event) (rate(%s[%s]))' % [events('level!="error", event!="unstructured"'), w],
-    },
-    {
-      comment:: 'All events per broker, service and level, from the three reads above (`a + b or a or b`: either side may be missing). The base of the panels.',
-      record: 'service_instance_level:robustmq_log_events:rate%s' % w,
-      expr: |||
-        (
-          service_instance_level:robustmq_log_unstructured:rate%(w)s
-          + service_instance_level:robustmq_log_structured:rate%(w)s
-        )
-        or service_instance_level:robustmq_log_unstructured:rate%(w)s
-        or service_instance_level:robustmq_log_structured:rate%(w)s
-        or label_replace(sum without (event) (service_instance_event:robustmq_log_errors:rate%(w)s), "level", "error", "", "")
-      ||| % { w: w },
+      comment:: "Raw read 2 of 2: the other levels' events, per broker, service, level and event name (every label of the raw series). The base of the level views and of the per-event panels, which read the fleet sum below rather than the raw counters.",
+      record: 'service_instance_level_event:robustmq_log_non_errors:rate%s' % w,
+      expr: 'rate(%s[%s])' % [events('level!="error"'), w],
     },
     {
       comment:: 'Error events per broker and service.',
       record: 'service_instance:robustmq_log_errors:rate%s' % w,
       expr: 'sum without (event) (service_instance_event:robustmq_log_errors:rate%s)' % w,
+    },
+    {
+      comment:: 'All events per broker, service and level, from the two reads above: the base of the panels.',
+      record: 'service_instance_level:robustmq_log_events:rate%s' % w,
+      expr: |||
+        sum without (event) (service_instance_level_event:robustmq_log_non_errors:rate%(w)s)
+        or label_replace(service_instance:robustmq_log_errors:rate%(w)s, "level", "error", "", "")
+      ||| % { w: w },
     },
     {
       comment:: "The ratio's denominator per broker and service: the operational levels only, so debug or trace logging does not dilute it.",
@@ -90,22 +80,27 @@ local lib = import 'lib.libsonnet';
       ||| % { w: w },
     },
     {
-      comment:: 'Events per broker over all services and levels: the per-broker rate panels.',
-      record: 'instance:robustmq_log_events:rate%s' % w,
-      expr: 'sum without (service, level) (service_instance_level:robustmq_log_events:rate%s)' % w,
-    },
-    {
       comment:: 'Fleet view per cluster, service and level: the fleet panels, federation and long retention.',
       record: 'cluster_service_level:robustmq_log_events:rate%s' % w,
       expr: 'sum by (%s, level) (service_instance_level:robustmq_log_events:rate%s)' % [fleet, w],
     },
     {
-      comment:: 'Errors per cluster and service: the burn-rate numerator, and its guard (errors in the short window).',
+      comment:: "Events per cluster, service, level and event name, over all brokers: the events dashboard's per-event panels (rate and history) read this instead of the raw counters. Its series do not grow with the number of brokers.",
+      record: 'cluster_service_level_event:robustmq_log_events:rate%s' % w,
+      expr: |||
+        sum by (%(fleet)s, level, event) (
+          service_instance_level_event:robustmq_log_non_errors:rate%(w)s
+          or label_replace(service_instance_event:robustmq_log_errors:rate%(w)s, "level", "error", "", "")
+        )
+      ||| % { fleet: fleet, w: w },
+    },
+    {
+      comment:: 'Errors per cluster and service: the burn-rate numerator, its guard (errors in both windows of a pair), and the rest-of-the-fleet side of RobustMQBrokerHighErrorRate.',
       record: 'cluster_service:robustmq_log_errors:rate%s' % w,
       expr: 'sum by (%s) (service_instance:robustmq_log_errors:rate%s)' % [fleet, w],
     },
     {
-      comment:: 'Operational events per cluster and service: the burn-rate denominator.',
+      comment:: 'Operational events per cluster and service: the burn-rate denominator, and the rest-of-the-fleet side of RobustMQBrokerHighErrorRate.',
       record: 'cluster_service:robustmq_log_operational:rate%s' % w,
       expr: 'sum by (%s) (service_instance:robustmq_log_operational:rate%s)' % [fleet, w],
     },
@@ -116,8 +111,8 @@ local lib = import 'lib.libsonnet';
       expr: |||
         (
           sum by (%(fleet)s) (
-            service_instance_level:robustmq_log_structured:rate%(w)s
-            or label_replace(service_instance_event:robustmq_log_errors:rate%(w)s{event!="unstructured"}, "level", "error", "", "")
+            service_instance_level_event:robustmq_log_non_errors:rate%(w)s{event!="unstructured"}
+            or service_instance_event:robustmq_log_errors:rate%(w)s{event!="unstructured"}
           )
           or 0 * sum by (%(fleet)s) (service_instance_level:robustmq_log_events:rate%(w)s)
         )
@@ -167,8 +162,8 @@ local lib = import 'lib.libsonnet';
     groups+: [
       {
         name: 'robustmq-logs.rules',
-        comment:: 'The recording rules, then the alerts that read them (alerts.libsonnet): one group, evaluated in order, so no alert lags behind a record.',
-        rules: $.recordingRules + $.alertRules,
+        comment:: 'The recording rules, in evaluation order: each reads the records above it, recorded a moment before in the same evaluation.',
+        rules: $.recordingRules,
       },
       {
         // A slow group: the day-long reads run once per historyInterval over the

@@ -15,12 +15,6 @@ local g = import 'grafana.libsonnet';
     // Legends name the cluster only where more than one is shown.
     local legend(text) = (if multi then '{{%s}} / ' % cl else '') + text,
 
-    // Raw series (the drill-down panels only): the mixin's selector, then the variables.
-    local filters(service='=~"$service"', level=true) =
-      std.join(', ', [c.selector, '%s=~"$cluster"' % cl, '%s=~"$%s"' % [b, b], 'service' + service]
-                     + (if level then ['level=~"$level"'] else [])),
-    local events(service='=~"$service"', level=true, extra='') =
-      'robustmq_log_events_total{%s%s}' % [filters(service, level), if extra == '' then '' else ', ' + extra],
     // Recorded series: per broker (with the broker variable) or per (cluster, service).
     local perBroker(metric, service='=~"$service"', extra='') =
       '%s{%s}' % [metric, std.join(', ', ['%s=~"$cluster"' % cl, '%s=~"$%s"' % [b, b], 'service' + service] + (if extra == '' then [] else [extra]))],
@@ -45,12 +39,14 @@ local g = import 'grafana.libsonnet';
     local ratioThresholds = [
       { color: 'orange', value: c.brokerErrorRatio },
     ],
+    // Steps ascending, as Grafana applies them: the highest factor is red.
+    local burnFactors = std.sort([p.factor for p in fastPairs]),
     local burnThresholds = [
-      { color: if i == 0 then 'red' else 'orange', value: std.sort([p.factor for p in fastPairs], function(x) -x)[i] }
-      for i in std.range(0, std.length(fastPairs) - 1)
+      { color: if i == std.length(burnFactors) - 1 then 'red' else 'orange', value: burnFactors[i] }
+      for i in std.range(0, std.length(burnFactors) - 1)
     ],
     local pct(x) = '%g%%' % (x * 100),
-    local guardText = "Errors over the operational levels (%s), shown only while the broker logged at least %d errors in %s, the alert's guard. Dashed line: %s, RobustMQBrokerHighErrorRate's threshold (which also needs %gx the service's fleet ratio)." % [std.join('|', c.operationalLevels), c.errorRatioMinErrors, w, pct(c.brokerErrorRatio), c.brokerOutlierFactor],
+    local guardText = "Errors over the operational levels (%s), shown only while the broker logged at least %d errors in %s, the alert's guard. Dashed line: %s, RobustMQBrokerHighErrorRate's threshold (which also needs %gx the ratio of the service's other brokers)." % [std.join('|', c.operationalLevels), c.errorRatioMinErrors, w, pct(c.brokerErrorRatio), c.brokerOutlierFactor],
 
     // The cluster goes as the current variable (a row or series has no cluster
     // label in a single-cluster Prometheus, and a missing field would pass through
@@ -95,10 +91,13 @@ local g = import 'grafana.libsonnet';
       g.queryVariable('service', 'Service', 'label_values(%s, service)' % perBroker('service_instance:robustmq_log_operational:rate%s' % w, '=~".*"'), serviceAll),
       g.queryVariable('level', 'Level', 'label_values(%s, level)' % perBroker('service_instance_level:robustmq_log_events:rate%s' % w, if serviceAll then '=~"$service"' else '="$service"')),
     ] + (if withEvent then [
-           g.queryVariable('event', 'Event', 'label_values(robustmq_log_events_total{%s}, event)' % filters('="$service"')),
+           g.queryVariable('event', 'Event', 'label_values(%s, event)' % perService(perEvent, '="$service"')),
          ] else []),
 
     local fleetRate(metric, extra='') = perService(metric, extra=extra),
+    // Events per (cluster, service, level, event name), over all brokers.
+    local perEvent = 'cluster_service_level_event:robustmq_log_events:rate%s' % w,
+    local evalSeconds = lib.seconds(c.evaluationInterval),
 
     'robustmq-log-overview.json': g.dashboard(
       c,
@@ -117,7 +116,7 @@ local g = import 'grafana.libsonnet';
         ),
         g.timeseries(
           'Burn rate per service (%s and %s windows)' % [fastPairs[0].short, fastPairs[0].long],
-          'The error ratio over the operational levels (%s) divided by the error budget (%s): 1 spends the budget exactly over its period. Dashed lines: %s, the critical RobustMQErrorBudgetBurn factors (both windows of a pair must exceed it).' % [std.join('|', c.operationalLevels), pct(c.errorBudget), std.join(' and ', ['%gx (%s/%s)' % [p.factor, p.long, p.short] for p in fastPairs])],
+          'The error ratio over the operational levels (%s) divided by the error budget (%s): 1 spends the budget exactly over its period. Dashed lines: %s, the critical RobustMQHighErrorRate factors (both windows of a pair must exceed it).' % [std.join('|', c.operationalLevels), pct(c.errorBudget), std.join(' and ', ['%gx (%s/%s)' % [p.factor, p.long, p.short] for p in fastPairs])],
           [
             g.target('%s / %g' % [fleetRate('cluster_service:robustmq_log_errors:ratio_rate%s' % win), c.errorBudget], legend('{{service}} (%s)' % win))
             for win in [fastPairs[0].short, fastPairs[0].long]
@@ -206,35 +205,28 @@ local g = import 'grafana.libsonnet';
           g.target('max by (%s, alertname, alertstate, severity, service, %s, event, appender) (ALERTS{alertname=~"RobustMQ.*", %s=~"$cluster"})' % [cl, b, cl], instant=true),
           g.grid(0, 40, 24, 8),
         ),
-        // The log pipeline row: what the layer counts next to what the appenders write.
-        g.timeseries(
-          'Log pipeline: events per second by level',
-          'Tracing events counted by the layer, by level: the input of the appenders beside.',
-          [g.target('sum by (%s) (%s)' % [if multi then cl + ', level' else 'level', perBroker('service_instance_level:robustmq_log_events:rate%s' % w, extra='level=~"$level"')], legend('{{level}}'))],
-          'suffix: events/s',
-          g.grid(0, 48, 6, 8),
-          overrides=g.levelOverrides(c.levelColors),
-        ),
+        // The log pipeline row: what the appenders write, beside what the layer counts
+        // ("Events per second by level", the first panel).
         g.timeseries(
           'Log pipeline: lines written per appender',
-          'Lines the log appenders wrote per second (robustmq_log_appender_lines_total).',
+          'Lines the log appenders wrote per second (robustmq_log_appender_lines_total): compare with the events counted by the layer, "Events per second by level" above.',
           [g.target('sum by (%s, appender) (%s)' % [cl, perAppender('instance_appender:robustmq_log_appender_lines:rate%s' % w)], legend('{{appender}}'))],
           'suffix: lines/s',
-          g.grid(6, 48, 6, 8),
+          g.grid(0, 48, 8, 8),
         ),
         g.timeseries(
           'Log pipeline: bytes written per appender',
           'Bytes the log appenders wrote per second (robustmq_log_appender_bytes_total).',
           [g.target('sum by (%s, appender) (%s)' % [cl, perAppender('instance_appender:robustmq_log_appender_bytes:rate%s' % w)], legend('{{appender}}'))],
           'Bps',
-          g.grid(12, 48, 6, 8),
+          g.grid(8, 48, 8, 8),
         ),
         g.timeseries(
           'Log pipeline: dropped lines per appender',
           'Lines a non-blocking appender dropped because its buffer was full, per second and broker: any value above 0 is RobustMQLogAppenderDroppingLines.',
           [g.target(perAppender('instance_appender:robustmq_log_appender_dropped_lines:rate%s' % w), legend('{{appender}} on {{%s}}' % b))],
           'suffix: lines/s',
-          g.grid(18, 48, 6, 8),
+          g.grid(16, 48, 8, 8),
         ),
       ],
     ),
@@ -243,13 +235,13 @@ local g = import 'grafana.libsonnet';
       c,
       'robustmq-log-events',
       'RobustMQ / Log events by service',
-      'Drill-down into one service: every event name by level, its error events per broker, the error ratio and the history of chosen events, with links to the log lines. The event-name panels read the raw counters of the one service; the others recorded series.',
+      'Drill-down into one service: every event name by level, its error events per broker, the error ratio and the history of chosen events, with links to the log lines. Every panel reads recorded series (alerts/robustmq-logs.rules.yml); the event-name panels sum all brokers of the cluster.',
       vars(serviceAll=false, withEvent=true),
       [
         g.timeseries(
           'Event rate by name and level',
-          'Every event name of the service, per second. Colours by level.',
-          [g.target('sum by (%s, service, event, level) (rate(%s[$__rate_interval]))' % [cl, events('="$service"', extra='event=~"$event"')], legend('{{event}} ({{level}})'))],
+          'Every event name of the service, per second, over all brokers of the cluster (the recorded %s rate; the table and ratio below are per broker). Colours by level.' % w,
+          [g.target(perService(perEvent, '="$service"', 'level=~"$level", event=~"$event"'), legend('{{event}} ({{level}})'))],
           'suffix: events/s',
           g.grid(0, 0, 24, 9),
           overrides=g.levelOverrides(c.levelColors, suffix=true),
@@ -275,14 +267,14 @@ local g = import 'grafana.libsonnet';
         ),
         g.timeseries(
           'Event history (events per interval)',
-          "How many of the selected events were logged in each bar's own interval: the window of increase() is the step ($__interval, at least 1m), so bars do not overlap and add up to the total. increase() extrapolates to the bar's edges, so a bar may show a fraction.",
-          [g.target('sum by (event, level) (increase(%s[$__interval]))' % events('="$service"', extra='event=~"$event"'), '{{event}} ({{level}})')],
+          "How many of the selected events were logged in each bar's interval, over all brokers: the recorded %(w)s rates of the bar's interval (the step, $__interval, at least the %(e)s evaluation interval) summed and multiplied by %(s)d s, the interval each sample stands for. Bars do not overlap and add up to the total; an event is spread over the %(w)s after it, so a bar may show a fraction." % { w: w, e: c.evaluationInterval, s: evalSeconds },
+          [g.target('sum by (event, level) (sum_over_time(%s[$__interval]) * %d)' % [perService(perEvent, '="$service"', 'level=~"$level", event=~"$event"'), evalSeconds], '{{event}} ({{level}})')],
           'short',
           g.grid(0, 18, 24, 9),
           overrides=g.levelOverrides(c.levelColors, suffix=true),
           bars=true,
           axisLabel='events per interval',
-          interval='1m',
+          interval=c.evaluationInterval,
         ),
       ],
     ),

@@ -174,7 +174,7 @@ fn substitute(expr: &str, service_single: bool) -> String {
 #[test]
 fn the_operator_scrape_keeps_the_service_label_and_only_the_unhealthy_brokers_alert() {
     let committed =
-        std::fs::read_to_string(support::repo_dir().join("alerts/robustmq-logs.rules.yml"))
+        std::fs::read_to_string(support::repo_dir().join("alerts/robustmq-logs.alerts.yml"))
             .unwrap();
     let rules = rules_with_for("10s");
     assert_eq!(
@@ -344,8 +344,7 @@ fn the_operator_scrape_keeps_the_service_label_and_only_the_unhealthy_brokers_al
             );
         }
     }
-    for (l, _) in
-        prom.vector("ALERTS{alertname=~\"RobustMQErrorBudgetBurn|RobustMQStorageErrors\"}")
+    for (l, _) in prom.vector("ALERTS{alertname=~\"RobustMQHighErrorRate|RobustMQStorageErrors\"}")
     {
         assert!(
             !l.contains_key("instance") && !l.contains_key("node_id") && l.contains_key("service"),

@@ -314,7 +314,8 @@ fn every_panel_query_returns_data_from_prometheus_scraping_the_demo() {
         ],
         &[("RUST_LOG", "info")],
     );
-    let rules = support::repo_dir().join("alerts/robustmq-logs.rules.yml");
+    // Both rule files: the records and the alerts that read them.
+    let rules = support::repo_dir().join("alerts/*.yml");
     let config = format!(
         "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nrule_files:\n  - {}\nscrape_configs:\n  - job_name: robustmq\n    honor_labels: true\n    static_configs:\n      - targets: ['{addr}']\n        labels: {{cluster: demo, namespace: robustmq-system, pod: robustmq-7}}\n",
         rules.display()
@@ -401,7 +402,7 @@ fn every_panel_query_returns_data_from_prometheus_scraping_the_demo() {
     // appender drops lines behind its slow sink, so its alert is too.
     for (alert, labels) in [
         (
-            "RobustMQErrorBudgetBurn",
+            "RobustMQHighErrorRate",
             "severity=\"warning\", cluster=\"demo\"",
         ),
         (
@@ -440,7 +441,7 @@ fn percent_decode(s: &str) -> String {
 /// RobustMQBrokerHighErrorRate's threshold and guard, read from the committed rules.
 fn broker_error_rate_thresholds() -> (Vec<f64>, String) {
     let rules: serde_yaml::Value = serde_yaml::from_str(
-        &std::fs::read_to_string(support::repo_dir().join("alerts/robustmq-logs.rules.yml"))
+        &std::fs::read_to_string(support::repo_dir().join("alerts/robustmq-logs.alerts.yml"))
             .unwrap(),
     )
     .unwrap();

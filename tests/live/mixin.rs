@@ -49,7 +49,7 @@ fn compare_with_committed(files: &BTreeMap<String, String>, root: &Path) -> Resu
         "deploy/kubernetes/prometheusrule.yaml".into(),
         "deploy/kubernetes/grafana-dashboards.yaml".into(),
     ];
-    for (dir, suffix) in [("alerts", ".rules.yml"), ("dashboards", ".json")] {
+    for (dir, suffix) in [("alerts", ".yml"), ("dashboards", ".json")] {
         for e in std::fs::read_dir(root.join(dir)).unwrap() {
             let name = e.unwrap().file_name().to_string_lossy().into_owned();
             if name.ends_with(suffix) {
@@ -101,7 +101,7 @@ fn the_comparison_notices_a_hand_edit() {
     }
     assert_eq!(compare_with_committed(files, copy.path()), Ok(()));
 
-    let path = "alerts/robustmq-logs.rules.yml";
+    let path = "alerts/robustmq-logs.alerts.yml";
     let rules = &files[path];
     let edited = rules.replacen("severity: \"critical\"", "severity: \"page\"", 1);
     assert_ne!(&edited, rules, "the rendered rules have no critical alert");
@@ -202,7 +202,7 @@ fn overriding_a_window_changes_the_rules_alerts_and_panels() {
     let overridden = "(import 'mixin.libsonnet') + { _config+:: { burnRateWindows: [{ severity: 'critical', long: '2h', short: '10m', factor: 10 }, { severity: 'warning', long: '12h', short: '1h', factor: 2 }] } }";
     let text = support::jsonnet(&[
         "-e",
-        &format!("local m = {overridden}; [m.prometheusRules.groups, m.grafanaDashboards]"),
+        &format!("local m = {overridden}; [m.prometheusRules.groups, m.prometheusAlerts.groups, m.grafanaDashboards]"),
     ]);
     for needle in [
         "cluster_service:robustmq_log_errors:ratio_rate2h > 0.1",
@@ -216,4 +216,131 @@ fn overriding_a_window_changes_the_rules_alerts_and_panels() {
         !text.contains("ratio_rate6h"),
         "a default window survived the override"
     );
+}
+
+/// The mixin contract, read the way kubernetes-mixin's consumers read it: a user
+/// vendors the repository and imports `mixin/mixin.libsonnet` by its path, with
+/// no `-J mixin`. prometheusRules holds only records, prometheusAlerts only
+/// alerts, every alert reads series that prometheusRules records (or `up`),
+/// grafanaDashboards is not empty, and a `_config+::` override reaches all three.
+#[test]
+fn the_mixin_imported_as_a_user_does_keeps_the_contract() {
+    let vendor = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(
+        support::repo_dir(),
+        vendor.path().join("robustmq-log-metrics"),
+    )
+    .unwrap();
+    let code = r#"
+        local plain = import 'robustmq-log-metrics/mixin/mixin.libsonnet';
+        local custom = plain + { _config+:: {
+          selector: 'job="mq-prod"',
+          clusterLabel: 'region',
+          runbookURLPattern: 'https://wiki.example/runbooks/%s',
+        } };
+        local view(m) = {
+          rules: m.prometheusRules,
+          alerts: m.prometheusAlerts,
+          dashboards: std.objectFields(m.grafanaDashboards),
+          variables: [v.query for v in m.grafanaDashboards['robustmq-log-overview.json'].templating.list],
+        };
+        { plain: view(plain), custom: view(custom) }
+    "#;
+    let out = std::process::Command::new(support::tool("jsonnet"))
+        .arg("-J")
+        .arg(vendor.path())
+        .args(["-e", code])
+        .current_dir(vendor.path())
+        .output()
+        .expect("run jsonnet");
+    assert!(
+        out.status.success(),
+        "importing the vendored mixin failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rules_of = |m: &serde_json::Value, key: &str| -> Vec<serde_json::Value> {
+        m[key]["groups"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{key} has no groups"))
+            .iter()
+            .flat_map(|g| g["rules"].as_array().unwrap().clone())
+            .collect()
+    };
+    for (which, m) in [("plain", &v["plain"]), ("custom", &v["custom"])] {
+        let records = rules_of(m, "rules");
+        let alerts = rules_of(m, "alerts");
+        assert!(!records.is_empty() && !alerts.is_empty(), "{which}");
+        let recorded: std::collections::BTreeSet<&str> = records
+            .iter()
+            .map(|r| {
+                assert!(
+                    r.get("alert").is_none(),
+                    "{which}: prometheusRules holds an alert: {r}"
+                );
+                r["record"]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("{which}: not a record: {r}"))
+            })
+            .collect();
+        let group_names = |key: &str| -> Vec<String> {
+            m[key]["groups"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|g| g["name"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        assert!(group_names("rules").contains(&"robustmq-logs.rules".to_owned()));
+        assert_eq!(group_names("alerts"), ["robustmq-logs.alerts"]);
+        for a in &alerts {
+            assert!(
+                a.get("record").is_none(),
+                "{which}: prometheusAlerts holds a record: {a}"
+            );
+            let name = a["alert"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{which}: not an alert: {a}"));
+            let expr = a["expr"].as_str().unwrap();
+            for series in expr
+                .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':'))
+                .filter(|t| t.matches(':').count() == 2)
+            {
+                assert!(
+                    recorded.contains(series),
+                    "{which}: {name} reads {series}, which prometheusRules does not record"
+                );
+            }
+            // No raw counter or gauge of the crate: only records and `up`.
+            for raw in RAW.iter().filter(|r| **r != "up{") {
+                assert!(!expr.contains(raw), "{which}: {name} reads {raw}: {expr}");
+            }
+        }
+        assert!(
+            m["dashboards"].as_array().is_some_and(|d| !d.is_empty()),
+            "{which}: grafanaDashboards is empty"
+        );
+    }
+    // The override reaches the records, the alerts and the dashboards.
+    let custom = &v["custom"];
+    let text = |x: &serde_json::Value| x.to_string();
+    for r in rules_of(custom, "rules") {
+        let expr = r["expr"].as_str().unwrap();
+        if RAW.iter().any(|m| expr.contains(m)) {
+            assert!(expr.contains("job=\"mq-prod\""), "{expr}");
+        }
+        assert!(!expr.contains("(cluster"), "{expr}");
+    }
+    let alerts = rules_of(custom, "alerts");
+    assert!(alerts.iter().all(|a| a["annotations"]["runbook_url"]
+        .as_str()
+        .unwrap()
+        .starts_with("https://wiki.example/runbooks/")));
+    assert!(text(&custom["alerts"]).contains("on (region, service)"));
+    let variables = text(&custom["variables"]);
+    assert!(
+        variables.contains("job=\\\"mq-prod\\\"") && variables.contains("region"),
+        "{variables}"
+    );
+    assert!(!text(&v["plain"]).contains("mq-prod"));
 }

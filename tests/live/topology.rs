@@ -2,7 +2,7 @@
 //! and 2), each scraped by its own Prometheus in agent mode, both
 //! remote-writing to a central Prometheus that loads alerts/ and evaluates the
 //! rules. The broker logging 20% errors makes its services burn their error
-//! budget: RobustMQErrorBudgetBurn per (cluster, service), with the agents'
+//! budget: RobustMQHighErrorRate per (cluster, service), with the agents'
 //! cluster label, and no per-broker labels.
 //! Uses deploy/prometheus/agent.yml and central.yml, pointed at loopback.
 
@@ -47,13 +47,14 @@ fn agents_remote_write_to_a_central_prometheus_that_alerts_per_cluster_and_servi
         "0.2",
     ]);
 
-    let rules = support::repo_dir().join("alerts/robustmq-logs.rules.yml");
+    // The records and the alerts: every rule file under alerts/.
+    let rules = support::repo_dir().join("alerts/*.yml");
     let central = Prometheus::start(
         &replaced(
             &read("deploy/prometheus/central.yml"),
             &[
                 ("evaluation_interval: 1m", "evaluation_interval: 1s"),
-                ("/etc/prometheus/rules/*.rules.yml", rules.to_str().unwrap()),
+                ("/etc/prometheus/rules/*.yml", rules.to_str().unwrap()),
             ],
         ),
         &["--web.enable-remote-write-receiver"],
@@ -110,10 +111,10 @@ fn agents_remote_write_to_a_central_prometheus_that_alerts_per_cluster_and_servi
         },
     );
     let alert = wait_for(
-        "RobustMQErrorBudgetBurn for the services of the broker logging 20% errors",
+        "RobustMQHighErrorRate for the services of the broker logging 20% errors",
         Duration::from_secs(90),
         || {
-            let a = central.vector("ALERTS{alertname=\"RobustMQErrorBudgetBurn\"}");
+            let a = central.vector("ALERTS{alertname=\"RobustMQHighErrorRate\"}");
             (!a.is_empty()).then_some(a)
         },
     );
@@ -137,7 +138,7 @@ fn agents_remote_write_to_a_central_prometheus_that_alerts_per_cluster_and_servi
         "healthy broker's ratio {healthy_ratio}"
     );
     // Still per (cluster, service) a little later.
-    let again = central.vector("ALERTS{alertname=\"RobustMQErrorBudgetBurn\"}");
+    let again = central.vector("ALERTS{alertname=\"RobustMQHighErrorRate\"}");
     assert!(fleet_labels(&again), "{again:?}");
     for a in agents {
         a.stop();
