@@ -1,4 +1,11 @@
-//! TLS for the metrics server (feature `tls`): rustls with the ring provider.
+//! TLS for the metrics server (feature `tls`): rustls, with the process's default
+//! `CryptoProvider` when the application installed one, ring otherwise.
+//!
+//! rustls 0.23.48 deprecated its ring provider because ring has no post-quantum key
+//! exchange. An application that wants one installs aws-lc-rs as the process default
+//! (`rustls::crypto::aws_lc_rs::default_provider().install_default()`) and the server
+//! uses it; the crate itself stays on ring, which builds without cmake and adds no
+//! C library of its own to every user of the `tls` feature.
 
 #[cfg(feature = "tls")]
 mod imp {
@@ -34,7 +41,12 @@ mod imp {
         }
         let key = PrivateKeyDer::from_pem_file(&files.key_path)
             .map_err(|e| tls_err(&files.key_path, e))?;
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let provider = match rustls::crypto::CryptoProvider::get_default() {
+            Some(installed) => Arc::clone(installed),
+            // Deprecated for lack of post-quantum key exchange (see the module docs).
+            #[allow(deprecated)]
+            None => Arc::new(rustls::crypto::ring::default_provider()),
+        };
         let config = rustls::ServerConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
             .map_err(|e| tls_err(&files.cert_path, e))?

@@ -34,6 +34,8 @@ fn serves_https_from_config_files_and_rejects_bad_files() {
     roots
         .add(CertificateDer::from(cert.cert.der().to_vec()))
         .unwrap();
+    // The client side of the test: ring, as the server falls back to (src/http/tls.rs).
+    #[allow(deprecated)]
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
