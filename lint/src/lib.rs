@@ -36,6 +36,7 @@ mod rewrite;
 mod scan;
 mod source;
 mod suggest;
+mod tree;
 
 pub use check::{check_files, CheckOptions, CheckReport, Finding, FindingKind, Summary, Tally};
 pub use files::{crate_of, map_files, rust_files, CrateNames};
@@ -52,3 +53,4 @@ pub use source::{
     PARSER_STACK_BYTES,
 };
 pub use suggest::{suggest, NameSource, Suggestion};
+pub use tree::{fix_tree, read_input, suggest_tree, FixRun, InputError, SuggestRun};
