@@ -53,4 +53,7 @@ pub use source::{
     PARSER_STACK_BYTES,
 };
 pub use suggest::{suggest, NameSource, Suggestion};
-pub use tree::{fix_tree, read_input, suggest_tree, FixRun, InputError, SuggestRun};
+pub use tree::{
+    check_tree, fix_tree, read_input, suggest_tree, CheckRequest, CheckRun, FixRun, InputError,
+    SuggestRun,
+};

@@ -3,17 +3,16 @@
 //!
 //! Exit codes: 0 clean, 1 findings, 2 usage error, 3 internal error.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use robustmq_log_lint::{
-    check_files, fix_tree, read_input, rust_files, string_constants_in, suggest_tree, Baseline,
-    BaselineResult, CheckOptions, Finding, InputError, Level, NamesFile, Ratchet, Summary, Tally,
-    Taxonomy,
+    check_tree, fix_tree, read_input, suggest_tree, BaselineResult, CheckRequest, CheckRun,
+    Finding, InputError, Level, NamesFile, Ratchet, Summary, Tally, Taxonomy,
 };
 use serde::Serialize;
 
@@ -176,19 +175,6 @@ fn main() -> ExitCode {
     }
 }
 
-fn files_under(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
-    let mut files = Vec::new();
-    for p in paths {
-        if !p.exists() {
-            return Err(Failure::Usage(format!("{} does not exist", p.display())));
-        }
-        files.extend(rust_files(p));
-    }
-    files.sort();
-    files.dedup();
-    Ok(files)
-}
-
 #[derive(Serialize)]
 struct Report<'a> {
     summary: &'a Summary,
@@ -202,71 +188,28 @@ struct Report<'a> {
     baseline: Vec<BaselineResult>,
 }
 
-/// The `--events` module (a file, or a folder of them) as name -> event value.
-fn read_registry(p: &Path) -> Result<HashMap<String, String>, Failure> {
-    // A module file, or a folder of them (`events/mod.rs`, `events/storage.rs`).
-    let sources = if p.is_dir() {
-        rust_files(p)
-    } else {
-        vec![p.to_owned()]
-    };
-    let mut constants = HashMap::new();
-    for f in &sources {
-        let text = read_input(f, "events file")?;
-        let found = string_constants_in(&text).map_err(|s| {
-            Failure::Usage(format!(
-                "events file {}:{}:{}: {}",
-                f.display(),
-                s.line,
-                s.column,
-                s.message
-            ))
-        })?;
-        constants.extend(found);
-    }
-    Ok(constants)
-}
-
 fn check(a: &CheckArgs, out: &mut impl Write) -> Result<u8, Failure> {
-    let registry = a.events.as_deref().map(read_registry).transpose()?;
-    let baseline: Option<Baseline> = match &a.baseline {
-        None => None,
-        Some(p) => Some(
-            toml::from_str(&read_input(p, "baseline")?)
-                .map_err(|e| Failure::Usage(format!("baseline {}: {e}", p.display())))?,
-        ),
-    };
-    let files = files_under(&a.paths)?;
-    let report = check_files(
-        &files,
-        &CheckOptions {
-            event_field: &a.event_field,
-            registry: registry.as_ref(),
-            min_level: a.level,
-        },
-    );
+    let run = check_tree(&CheckRequest {
+        paths: &a.paths,
+        event_field: &a.event_field,
+        min_level: a.level,
+        events: a.events.as_deref(),
+        baseline: a.baseline.as_deref(),
+        write_baseline: a.write_baseline.as_deref(),
+        max_unstructured: a.max_unstructured,
+    })?;
+    let failed = run.failed();
+    let CheckRun {
+        report,
+        ratchet,
+        baseline: baseline_results,
+    } = run;
     let (s, findings, by_crate, by_level) = (
         &report.summary,
         &report.findings,
         &report.by_crate,
         &report.by_level,
     );
-    let ratchet = a.max_unstructured.map(|limit| Ratchet::of(&report, limit));
-    let baseline_results = baseline
-        .as_ref()
-        .map_or_else(Vec::new, |b| b.evaluate(&report));
-    if let Some(p) = &a.write_baseline {
-        let b = Baseline::of(&report);
-        let text = format!(
-            "# Unstructured tracing calls per crate (robustmq-log-lint check --baseline):\n# lower a number as a crate migrates; a crate not listed may have none.\n{}",
-            toml::to_string(&b).map_err(|e| Failure::Usage(e.to_string()))?
-        );
-        std::fs::write(p, text)
-            .map_err(|e| Failure::Usage(format!("cannot write {}: {e}", p.display())))?;
-    }
-    let failed = report.naming_errors() > 0
-        || ratchet.as_ref().is_some_and(|r| !r.ok)
-        || baseline_results.iter().any(|b| !b.ok);
 
     if a.format == Format::Json {
         let json = Report {

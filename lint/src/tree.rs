@@ -1,16 +1,20 @@
-//! The commands that work on a whole source tree: `suggest` names every
-//! unstructured call into a names file, `fix` applies a reviewed one. The
-//! binary parses the arguments and prints what these return.
+//! The commands that work on a whole source tree: `check` reports on its
+//! calls, `suggest` names every unstructured call into a names file, `fix`
+//! applies a reviewed one. The binary parses the arguments and prints what
+//! these return.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::path::{Component, Path, PathBuf};
 
+use crate::check::{check_files, CheckOptions, CheckReport};
 use crate::files::{map_files, rust_files, CrateNames};
+use crate::level::Level;
 use crate::names::{is_failure_name, Taxonomy};
+use crate::ratchet::{Baseline, BaselineResult, Ratchet};
 use crate::rewrite::{fix_text, NamedCall, NamesFile, Outcome};
 use crate::scan::EventField;
-use crate::source::calls_in;
+use crate::source::{calls_in, string_constants_in};
 use crate::suggest::{suggest, NameSource};
 
 /// What the user gave is unusable: a path that is not there, a file that
@@ -38,6 +42,123 @@ fn require_dir(dir: &Path) -> Result<(), InputError> {
     } else {
         Err(InputError(format!("{} is not a directory", dir.display())))
     }
+}
+
+/// What `check` is asked: the paths and the limits to hold them to.
+#[derive(Debug, Clone, Copy)]
+pub struct CheckRequest<'a> {
+    /// Files or directories to check.
+    pub paths: &'a [PathBuf],
+    /// The event field's name.
+    pub event_field: &'a str,
+    /// Only calls at this level or more severe.
+    pub min_level: Option<Level>,
+    /// The events module (a file, or a folder of them) of `const NAME: &str`
+    /// event names.
+    pub events: Option<&'a Path>,
+    /// A baseline file of per-crate limits on unstructured calls.
+    pub baseline: Option<&'a Path>,
+    /// Where to write today's per-crate counts as a baseline file.
+    pub write_baseline: Option<&'a Path>,
+    /// The most unstructured calls the whole tree may have.
+    pub max_unstructured: Option<usize>,
+}
+
+/// What `check` found, and each limit held against it.
+#[derive(Debug, Clone)]
+pub struct CheckRun {
+    /// The findings and tallies.
+    pub report: CheckReport,
+    /// The whole tree against `max_unstructured`, when given.
+    pub ratchet: Option<Ratchet>,
+    /// Each crate against the baseline, when given.
+    pub baseline: Vec<BaselineResult>,
+}
+
+impl CheckRun {
+    /// Whether a naming error was found or a limit is exceeded.
+    pub fn failed(&self) -> bool {
+        self.report.naming_errors() > 0
+            || self.ratchet.as_ref().is_some_and(|r| !r.ok)
+            || self.baseline.iter().any(|b| !b.ok)
+    }
+}
+
+/// Checks the calls under `request.paths` and holds them to its limits.
+pub fn check_tree(request: &CheckRequest<'_>) -> Result<CheckRun, InputError> {
+    let registry = request.events.map(read_registry).transpose()?;
+    let baseline: Option<Baseline> = match request.baseline {
+        None => None,
+        Some(p) => Some(
+            toml::from_str(&read_input(p, "baseline")?)
+                .map_err(|e| InputError(format!("baseline {}: {e}", p.display())))?,
+        ),
+    };
+    let files = files_under(request.paths)?;
+    let report = check_files(
+        &files,
+        &CheckOptions {
+            event_field: request.event_field,
+            registry: registry.as_ref(),
+            min_level: request.min_level,
+        },
+    );
+    let ratchet = request
+        .max_unstructured
+        .map(|limit| Ratchet::of(&report, limit));
+    let baseline = baseline.map_or_else(Vec::new, |b| b.evaluate(&report));
+    if let Some(p) = request.write_baseline {
+        let b = Baseline::of(&report);
+        let text = format!(
+            "# Unstructured tracing calls per crate (robustmq-log-lint check --baseline):\n# lower a number as a crate migrates; a crate not listed may have none.\n{}",
+            toml::to_string(&b).map_err(|e| InputError(e.to_string()))?
+        );
+        std::fs::write(p, text)
+            .map_err(|e| InputError(format!("cannot write {}: {e}", p.display())))?;
+    }
+    Ok(CheckRun {
+        report,
+        ratchet,
+        baseline,
+    })
+}
+
+fn files_under(paths: &[PathBuf]) -> Result<Vec<PathBuf>, InputError> {
+    let mut files = Vec::new();
+    for p in paths {
+        if !p.exists() {
+            return Err(InputError(format!("{} does not exist", p.display())));
+        }
+        files.extend(rust_files(p));
+    }
+    files.sort();
+    files.dedup();
+    Ok(files)
+}
+
+/// The `--events` module (a file, or a folder of them) as name -> event value.
+fn read_registry(p: &Path) -> Result<HashMap<String, String>, InputError> {
+    // A module file, or a folder of them (`events/mod.rs`, `events/storage.rs`).
+    let sources = if p.is_dir() {
+        rust_files(p)
+    } else {
+        vec![p.to_owned()]
+    };
+    let mut constants = HashMap::new();
+    for f in &sources {
+        let text = read_input(f, "events file")?;
+        let found = string_constants_in(&text).map_err(|s| {
+            InputError(format!(
+                "events file {}:{}:{}: {}",
+                f.display(),
+                s.line,
+                s.column,
+                s.message
+            ))
+        })?;
+        constants.extend(found);
+    }
+    Ok(constants)
 }
 
 /// A path in the names file: relative to DIR, `/`-separated.
