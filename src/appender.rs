@@ -188,6 +188,11 @@ impl AppenderTable {
     pub(crate) fn iter(&self) -> impl Iterator<Item = &Counters> {
         self.appenders.iter().map(|(_, c)| &**c)
     }
+
+    /// How many appenders are registered.
+    pub(crate) fn len(&self) -> usize {
+        self.appenders.count()
+    }
 }
 
 /// The counters of one appender, from

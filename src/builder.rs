@@ -7,6 +7,8 @@ use std::time::Duration;
 use crate::config::{LayerConfig, Preset, UnstructuredEvents};
 use crate::error::Error;
 use crate::handle::LogMetricsHandle;
+#[cfg(feature = "http")]
+use crate::http::LogMetricsConfig;
 use crate::instance::{ExtraExposition, Instance};
 use crate::labels::LEVEL_NAMES;
 use crate::layer::LogMetricsLayer;
@@ -51,6 +53,15 @@ impl LogMetrics {
     pub fn from_layer_config(config: &LayerConfig) -> Result<LogMetricsBuilder, Error> {
         config.validate()?;
         Ok(LogMetricsBuilder::from_config(config.clone()))
+    }
+
+    /// A builder holding everything in `config` (checked first), to `build()`
+    /// as is or adjust further.
+    #[cfg(feature = "http")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
+    pub fn from_config(config: &LogMetricsConfig) -> Result<LogMetricsBuilder, Error> {
+        config.validate()?;
+        LogMetrics::from_layer_config(&config.layer)
     }
 }
 

@@ -46,6 +46,25 @@ impl LogMetricsHandle {
         crate::exposition::text::render(&self.instance)
     }
 
+    /// [`render`](Self::render) into a buffer of the caller's, appended to
+    /// what it holds: a scraper that keeps one `String` between scrapes
+    /// allocates nothing once it has grown.
+    ///
+    /// ```
+    /// # let (_layer, handle) = robustmq_log_metrics::LogMetrics::builder().build()?;
+    /// let mut text = String::new();
+    /// handle.render_into(&mut text)?;
+    /// assert!(text.starts_with("# HELP robustmq_log_events_total "));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// What `out` fails with; writing into a `String` never fails.
+    pub fn render_into<W: fmt::Write>(&self, out: &mut W) -> fmt::Result {
+        crate::exposition::text::encode(out, &self.instance)
+    }
+
     /// A `prometheus_client` collector over the same counts, for a registry
     /// the application already serves.
     #[cfg(feature = "prometheus-client")]

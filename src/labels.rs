@@ -43,21 +43,28 @@ pub(crate) fn truncate(s: &str, max: usize) -> &str {
     &s[..end]
 }
 
-/// Appends `value` escaped for a label value in the Prometheus text format
+/// Writes `value` escaped for a label value in the Prometheus text format
 /// (and OpenMetrics): `\` -> `\\`, `"` -> `\"`, newline -> `\n`. Every other
 /// character, control characters and any Unicode included, is written as is,
 /// which both formats allow. Unlike metrics-exporter-prometheus 0.18, which
 /// treats an existing `\\` or `\"` as already escaped, this is a bijection, so
 /// a parser gives back exactly the logged value.
-pub(crate) fn escape_label_value(out: &mut String, value: &str) {
-    for c in value.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            '\n' => out.push_str("\\n"),
-            c => out.push(c),
-        }
+pub(crate) fn escape_label_value<W: fmt::Write + ?Sized>(out: &mut W, value: &str) -> fmt::Result {
+    // The three are ASCII, and no byte of a multi-byte UTF-8 character is
+    // ASCII: scanning bytes finds them, and the runs between are whole chars.
+    let mut run = 0;
+    for (i, byte) in value.bytes().enumerate() {
+        let escaped = match byte {
+            b'\\' => "\\\\",
+            b'"' => "\\\"",
+            b'\n' => "\\n",
+            _ => continue,
+        };
+        out.write_str(&value[run..i])?;
+        out.write_str(escaped)?;
+        run = i + 1;
     }
+    out.write_str(&value[run..])
 }
 
 /// Checks a label name against the Prometheus data model.
@@ -133,7 +140,7 @@ mod tests {
         ];
         for (input, want) in cases {
             let mut out = String::new();
-            escape_label_value(&mut out, input);
+            escape_label_value(&mut out, input).expect("a String takes any text");
             assert_eq!(out, want, "escaping {input:?}");
         }
     }

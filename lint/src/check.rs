@@ -9,10 +9,9 @@ use serde::{Serialize, Serializer};
 
 use crate::files::{map_files, CrateNames};
 use crate::level::Level;
-use crate::names::name_problem;
+use crate::names::{is_error_name, name_problem, ERROR_FIELD};
 use crate::scan::{CallSite, EventField};
 use crate::source::{calls_in, SkipKind};
-use crate::suggest::{is_error_name, ERROR_FIELD};
 
 /// What a finding reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -36,12 +36,15 @@ mod rewrite;
 mod scan;
 mod source;
 mod suggest;
+mod tree;
 
 pub use check::{check_files, CheckOptions, CheckReport, Finding, FindingKind, Summary, Tally};
 pub use files::{crate_of, map_files, rust_files, CrateNames};
 pub use level::Level;
-pub use names::{name_problem, Category, EventDef, Taxonomy, TAXONOMY_TOML};
-pub use phrase::{is_catch_all, is_failure_name, FAILURE_SUFFIXES};
+pub use names::{
+    is_catch_all, is_error_name, is_failure_name, name_problem, Category, EventDef, Taxonomy,
+    ERROR_FIELD, FAILURE_SUFFIXES, TAXONOMY_TOML,
+};
 pub use ratchet::{Baseline, BaselineResult, Ratchet};
 pub use rewrite::{fix_text, NamedCall, NamesFile, Outcome};
 pub use scan::{CallParts, CallSite, EventField, FormatArg};
@@ -49,4 +52,8 @@ pub use source::{
     calls_in, string_constants_in, with_parser_stack, SkipKind, Skipped, MAX_NESTING,
     PARSER_STACK_BYTES,
 };
-pub use suggest::{is_error_name, suggest, NameSource, Suggestion, ERROR_FIELD};
+pub use suggest::{suggest, NameSource, Suggestion};
+pub use tree::{
+    check_tree, fix_tree, read_input, suggest_tree, CheckRequest, CheckRun, FixRun, InputError,
+    SuggestRun,
+};

@@ -3,17 +3,16 @@
 //!
 //! Exit codes: 0 clean, 1 findings, 2 usage error, 3 internal error.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use robustmq_log_lint::{
-    calls_in, check_files, fix_text, is_failure_name, map_files, rust_files, string_constants_in,
-    suggest, Baseline, BaselineResult, CheckOptions, CrateNames, EventField, Finding, Level,
-    NameSource, NamedCall, NamesFile, Outcome, Ratchet, Summary, Tally, Taxonomy,
+    check_tree, fix_tree, read_input, suggest_tree, BaselineResult, CheckRequest, CheckRun,
+    Finding, InputError, Level, NamesFile, Ratchet, Summary, Tally, Taxonomy,
 };
 use serde::Serialize;
 
@@ -125,6 +124,12 @@ enum Failure {
     Io(io::Error),
 }
 
+impl From<InputError> for Failure {
+    fn from(e: InputError) -> Self {
+        Failure::Usage(e.0)
+    }
+}
+
 impl From<io::Error> for Failure {
     fn from(e: io::Error) -> Self {
         Failure::Io(e)
@@ -170,24 +175,6 @@ fn main() -> ExitCode {
     }
 }
 
-fn read_input(path: &Path, what: &str) -> Result<String, Failure> {
-    std::fs::read_to_string(path)
-        .map_err(|e| Failure::Usage(format!("cannot read {what} {}: {e}", path.display())))
-}
-
-fn files_under(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
-    let mut files = Vec::new();
-    for p in paths {
-        if !p.exists() {
-            return Err(Failure::Usage(format!("{} does not exist", p.display())));
-        }
-        files.extend(rust_files(p));
-    }
-    files.sort();
-    files.dedup();
-    Ok(files)
-}
-
 #[derive(Serialize)]
 struct Report<'a> {
     summary: &'a Summary,
@@ -201,71 +188,28 @@ struct Report<'a> {
     baseline: Vec<BaselineResult>,
 }
 
-/// The `--events` module (a file, or a folder of them) as name -> event value.
-fn read_registry(p: &Path) -> Result<HashMap<String, String>, Failure> {
-    // A module file, or a folder of them (`events/mod.rs`, `events/storage.rs`).
-    let sources = if p.is_dir() {
-        rust_files(p)
-    } else {
-        vec![p.to_owned()]
-    };
-    let mut constants = HashMap::new();
-    for f in &sources {
-        let text = read_input(f, "events file")?;
-        let found = string_constants_in(&text).map_err(|s| {
-            Failure::Usage(format!(
-                "events file {}:{}:{}: {}",
-                f.display(),
-                s.line,
-                s.column,
-                s.message
-            ))
-        })?;
-        constants.extend(found);
-    }
-    Ok(constants)
-}
-
 fn check(a: &CheckArgs, out: &mut impl Write) -> Result<u8, Failure> {
-    let registry = a.events.as_deref().map(read_registry).transpose()?;
-    let baseline: Option<Baseline> = match &a.baseline {
-        None => None,
-        Some(p) => Some(
-            toml::from_str(&read_input(p, "baseline")?)
-                .map_err(|e| Failure::Usage(format!("baseline {}: {e}", p.display())))?,
-        ),
-    };
-    let files = files_under(&a.paths)?;
-    let report = check_files(
-        &files,
-        &CheckOptions {
-            event_field: &a.event_field,
-            registry: registry.as_ref(),
-            min_level: a.level,
-        },
-    );
+    let run = check_tree(&CheckRequest {
+        paths: &a.paths,
+        event_field: &a.event_field,
+        min_level: a.level,
+        events: a.events.as_deref(),
+        baseline: a.baseline.as_deref(),
+        write_baseline: a.write_baseline.as_deref(),
+        max_unstructured: a.max_unstructured,
+    })?;
+    let failed = run.failed();
+    let CheckRun {
+        report,
+        ratchet,
+        baseline: baseline_results,
+    } = run;
     let (s, findings, by_crate, by_level) = (
         &report.summary,
         &report.findings,
         &report.by_crate,
         &report.by_level,
     );
-    let ratchet = a.max_unstructured.map(|limit| Ratchet::of(&report, limit));
-    let baseline_results = baseline
-        .as_ref()
-        .map_or_else(Vec::new, |b| b.evaluate(&report));
-    if let Some(p) = &a.write_baseline {
-        let b = Baseline::of(&report);
-        let text = format!(
-            "# Unstructured tracing calls per crate (robustmq-log-lint check --baseline):\n# lower a number as a crate migrates; a crate not listed may have none.\n{}",
-            toml::to_string(&b).map_err(|e| Failure::Usage(e.to_string()))?
-        );
-        std::fs::write(p, text)
-            .map_err(|e| Failure::Usage(format!("cannot write {}: {e}", p.display())))?;
-    }
-    let failed = report.naming_errors() > 0
-        || ratchet.as_ref().is_some_and(|r| !r.ok)
-        || baseline_results.iter().any(|b| !b.ok);
 
     if a.format == Format::Json {
         let json = Report {
@@ -351,23 +295,6 @@ fn table(out: &mut impl Write, title: &str, rows: &BTreeMap<String, Tally>) -> i
     Ok(())
 }
 
-/// A path in the names file: relative to DIR, `/`-separated.
-fn relative(dir: &Path, file: &Path) -> String {
-    let rel = file.strip_prefix(dir).unwrap_or(file);
-    rel.components()
-        .map(|c| c.as_os_str().to_string_lossy())
-        .collect::<Vec<_>>()
-        .join("/")
-}
-
-const NAMES_HEADER: &str = "\
-# Event names for robustmq-log-lint fix, one [[call]] per unstructured call site.
-# Review each: `event` (source = \"message\" means no taxonomy name matched; rename it),
-# `fields` (tracing syntax: ?x for Debug, %x for Display, name = %expr), and `message`
-# (the constant text that replaces the format string). Delete a [[call]] to leave it alone.
-# `fingerprint` finds the call again after unrelated edits; `line` is a hint.
-";
-
 fn suggest_cmd(a: &SuggestArgs, out: &mut impl Write) -> Result<u8, Failure> {
     let started = Instant::now();
     let taxonomy = match &a.taxonomy {
@@ -375,141 +302,30 @@ fn suggest_cmd(a: &SuggestArgs, out: &mut impl Write) -> Result<u8, Failure> {
         Some(p) => Taxonomy::from_toml(&read_input(p, "taxonomy")?)
             .map_err(|e| Failure::Usage(format!("taxonomy {}: {e}", p.display())))?,
     };
-    if !a.dir.is_dir() {
-        return Err(Failure::Usage(format!(
-            "{} is not a directory",
-            a.dir.display()
-        )));
+    let run = suggest_tree(&a.dir, &a.out, &taxonomy, &a.event_field)?;
+    for notice in &run.notices {
+        eprintln!("{notice}");
     }
-    let files = rust_files(&a.dir);
-    let mut crates = CrateNames::default();
-    let crate_names: Vec<String> = files.iter().map(|f| crates.of(f)).collect();
-    let index: HashMap<&Path, usize> = files
-        .iter()
-        .enumerate()
-        .map(|(i, f)| (f.as_path(), i))
-        .collect();
-    let event_field = a.event_field.as_str();
-    let results = map_files(&files, |f| {
-        let text = std::fs::read_to_string(f).map_err(|e| e.to_string())?;
-        let calls = calls_in(&text, event_field).map_err(|s| s.message)?;
-        let krate = &crate_names[index[f]];
-        Ok::<_, String>(
-            calls
-                .into_iter()
-                .filter(|c| c.event == EventField::Missing)
-                .map(|c| {
-                    let s = suggest(&c, &taxonomy, krate, event_field);
-                    (c, s)
-                })
-                .collect::<Vec<_>>(),
-        )
-    });
-    let mut names = NamesFile::default();
-    let (mut from_taxonomy, mut from_message, mut catch_all, mut unsure, mut skipped) =
-        (0, 0, 0, 0, 0);
-    let (mut failures, mut failure_named, mut success_failure_named) = (0usize, 0usize, 0usize);
-    for (file, r) in files.iter().zip(results) {
-        let shown = file.display();
-        let calls = match r {
-            Ok(Ok(c)) => c,
-            Ok(Err(why)) | Err(why) => {
-                skipped += 1;
-                eprintln!("{shown}: skipped: {why}");
-                continue;
-            }
-        };
-        for (call, s) in calls {
-            match s {
-                Ok(s) => {
-                    if s.reports_failure {
-                        failures += 1;
-                        failure_named += usize::from(
-                            is_failure_name(&s.event) && s.source != NameSource::CatchAll,
-                        );
-                    } else {
-                        success_failure_named += usize::from(is_failure_name(&s.event));
-                    }
-                    match s.source {
-                        NameSource::Taxonomy => from_taxonomy += 1,
-                        NameSource::Message => from_message += 1,
-                        NameSource::CatchAll => catch_all += 1,
-                    }
-                    names.calls.push(NamedCall {
-                        file: relative(&a.dir, file),
-                        line: call.line,
-                        fingerprint: call.fingerprint,
-                        level: call.level,
-                        original: call.message,
-                        event: s.event,
-                        source: Some(s.source.as_str().to_owned()),
-                        note: (s.source == NameSource::CatchAll).then(|| {
-                            "review: the message names no verb and object, so this is a catch-all name".to_owned()
-                        }),
-                        fields: s.fields,
-                        rename: s.rename.into_iter().collect(),
-                        message: s.message,
-                    });
-                }
-                Err(why) => {
-                    unsure += 1;
-                    eprintln!(
-                        "{shown}:{}:{}: no suggestion: {why}",
-                        call.line, call.column
-                    );
-                }
-            }
-        }
-    }
-    // One level per event: point out what the reviewer has to settle.
-    let mut levels_of: HashMap<String, std::collections::BTreeSet<String>> = HashMap::new();
-    for c in &names.calls {
-        if let Some(l) = &c.level {
-            levels_of
-                .entry(c.event.clone())
-                .or_default()
-                .insert(l.as_str().to_owned());
-        }
-    }
-    for c in &mut names.calls {
-        let mut notes = Vec::new();
-        if let (Some(want), Some(have)) = (taxonomy.level_of(&c.event), c.level) {
-            if want != have {
-                notes.push(format!(
-                    "the taxonomy logs {} at {want}: change the level or pick another name",
-                    c.event
-                ));
-            }
-        }
-        if let Some(levels) = levels_of.get(&c.event).filter(|l| l.len() > 1) {
-            let list: Vec<&str> = levels.iter().map(String::as_str).collect();
-            notes.push(format!(
-                "proposed at {}: one level per event",
-                list.join(" and ")
-            ));
-        }
-        if !notes.is_empty() {
-            c.note = Some(match c.note.take() {
-                Some(n) => format!("{n}; {}", notes.join("; ")),
-                None => notes.join("; "),
-            });
-        }
-    }
-    let text = toml::to_string(&names).map_err(|e| Failure::Usage(e.to_string()))?;
-    std::fs::write(&a.out, format!("{NAMES_HEADER}\n{text}"))
-        .map_err(|e| Failure::Usage(format!("cannot write {}: {e}", a.out.display())))?;
     writeln!(
         out,
-        "suggest: {} files ({skipped} skipped), {} calls to name: {from_taxonomy} from the taxonomy, {from_message} from their message, {catch_all} catch-all names to review, {unsure} left out (listed on stderr); wrote {} in {:.2} s",
-        files.len(),
-        from_taxonomy + from_message + catch_all + unsure,
+        "suggest: {} files ({} skipped), {} calls to name: {} from the taxonomy, {} from their message, {} catch-all names to review, {} left out (listed on stderr); wrote {} in {:.2} s",
+        run.files,
+        run.skipped,
+        run.from_taxonomy + run.from_message + run.catch_all + run.unsure,
+        run.from_taxonomy,
+        run.from_message,
+        run.catch_all,
+        run.unsure,
         a.out.display(),
         started.elapsed().as_secs_f64()
     )?;
     writeln!(
         out,
-        "suggest: {failures} calls report a failure, {failure_named} of them with a failure name of their own ({:.1}%); {success_failure_named} other calls with a failure name",
-        if failures == 0 { 100.0 } else { failure_named as f64 * 100.0 / failures as f64 }
+        "suggest: {} calls report a failure, {} of them with a failure name of their own ({:.1}%); {} other calls with a failure name",
+        run.failures,
+        run.failure_named,
+        if run.failures == 0 { 100.0 } else { run.failure_named as f64 * 100.0 / run.failures as f64 },
+        run.success_failure_named
     )?;
     Ok(0)
 }
@@ -518,68 +334,22 @@ fn fix_cmd(a: &FixArgs, out: &mut impl Write) -> Result<u8, Failure> {
     let started = Instant::now();
     let names: NamesFile = toml::from_str(&read_input(&a.names, "names file")?)
         .map_err(|e| Failure::Usage(format!("names file {}: {e}", a.names.display())))?;
-    if !a.dir.is_dir() {
-        return Err(Failure::Usage(format!(
-            "{} is not a directory",
-            a.dir.display()
-        )));
-    }
-    let mut by_file: BTreeMap<&str, Vec<&NamedCall>> = BTreeMap::new();
-    for c in &names.calls {
-        by_file.entry(c.file.as_str()).or_default().push(c);
-    }
-    let keys: Vec<&str> = by_file.keys().copied().collect();
-    let paths: Vec<PathBuf> = keys.iter().map(|k| a.dir.join(k)).collect();
-    let event_field = a.event_field.as_str();
-    let results = map_files(&paths, |p| {
-        let rel = relative(&a.dir, p);
-        let entries = &by_file[rel.as_str()];
-        let escapes = Path::new(&rel)
-            .components()
-            .any(|c| !matches!(c, std::path::Component::Normal(_)));
-        if escapes {
-            return Err("the path leaves DIR".to_owned());
-        }
-        let text = std::fs::read_to_string(p).map_err(|e| format!("cannot read: {e}"))?;
-        let (new, outcomes) = fix_text(&text, entries, event_field);
-        if let Some(new) = new {
-            std::fs::write(p, new).map_err(|e| format!("cannot write: {e}"))?;
-        }
-        Ok(outcomes)
-    });
-    let (mut rewritten, mut files_changed, mut already, mut failed) = (0, 0, 0, 0);
-    for (key, r) in keys.iter().zip(results) {
-        let entries = &by_file[key];
-        let outcomes = match r {
-            Ok(Ok(o)) => o,
-            Ok(Err(why)) | Err(why) => entries
-                .iter()
-                .map(|_| Outcome::NotRewritten(why.clone()))
-                .collect(),
-        };
-        let before = rewritten;
-        for (entry, o) in entries.iter().zip(outcomes) {
-            match o {
-                Outcome::Rewritten { .. } => rewritten += 1,
-                Outcome::AlreadyDone => already += 1,
-                Outcome::NotRewritten(why) => {
-                    failed += 1;
-                    writeln!(
-                        out,
-                        "{}:{}: not rewritten ({}): {why}",
-                        a.dir.join(&entry.file).display(),
-                        entry.line,
-                        entry.event
-                    )?;
-                }
-            }
-        }
-        files_changed += usize::from(rewritten > before);
+    let run = fix_tree(&a.dir, &names, &a.event_field)?;
+    for line in &run.not_rewritten {
+        writeln!(out, "{line}")?;
     }
     writeln!(
         out,
-        "fix: rewrote {rewritten} calls in {files_changed} files, {already} already in the standard form, {failed} not rewritten, in {:.2} s",
+        "fix: rewrote {} calls in {} files, {} already in the standard form, {} not rewritten, in {:.2} s",
+        run.rewritten,
+        run.files_changed,
+        run.already,
+        run.not_rewritten.len(),
         started.elapsed().as_secs_f64()
     )?;
-    Ok(if failed > 0 { EXIT_FINDINGS } else { 0 })
+    Ok(if run.not_rewritten.is_empty() {
+        0
+    } else {
+        EXIT_FINDINGS
+    })
 }

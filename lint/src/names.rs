@@ -1,4 +1,5 @@
-//! Event names: the naming rules and the taxonomy.
+//! Names: the naming rules of events (and which names report a failure),
+//! the names of error fields, and the taxonomy.
 
 use serde::Deserialize;
 
@@ -33,6 +34,69 @@ pub fn name_problem(name: &str) -> Option<String> {
         );
     }
     None
+}
+
+/// The last words of event names that report a failure: a name ending in one
+/// of these is a failure name.
+pub const FAILURE_SUFFIXES: [&str; 19] = [
+    "failed",
+    "error",
+    "timeout",
+    "refused",
+    "denied",
+    "rejected",
+    "invalid",
+    "unsupported",
+    "unreachable",
+    "unavailable",
+    "not_found",
+    "missing",
+    "panicked",
+    "corrupted",
+    "mismatch",
+    "exceeded",
+    "dropped",
+    "lost",
+    "unknown",
+];
+
+/// Whether an event name reports a failure (`message_requeue_failed`,
+/// `raft_rpc_timeout`, `shard_not_found`).
+pub fn is_failure_name(name: &str) -> bool {
+    FAILURE_SUFFIXES
+        .iter()
+        .any(|s| name == *s || name.ends_with(&format!("_{s}")))
+}
+
+/// Names that say nothing about what happened: allowed only for a message
+/// with no verb and object, and then flagged for review.
+pub fn is_catch_all(name: &str) -> bool {
+    name == "operation_failed" || name.ends_with("_event")
+}
+
+/// The field that carries an error's text (docs/log-format.md).
+pub const ERROR_FIELD: &str = "error_msg";
+
+/// Local names an error value goes by (`e`, `err`, `join_err`): such a value
+/// is logged as [`ERROR_FIELD`].
+pub fn is_error_name(name: &str) -> bool {
+    matches!(
+        name,
+        "e" | "err"
+            | "error"
+            | "errs"
+            | "errors"
+            | "error_msg"
+            | "err_msg"
+            | "error_message"
+            | "err_message"
+            | "error_info"
+            | "err_info"
+            | "error_str"
+            | "err_str"
+            | "ex"
+    ) || name.ends_with("_err")
+        || name.ends_with("_error")
 }
 
 /// The embedded taxonomy (lint/taxonomy.toml).
@@ -141,9 +205,7 @@ impl Taxonomy {
                 .iter()
                 .any(|k| krate == k || krate.starts_with(&format!("{k}-")));
             for e in &c.events {
-                if crate::phrase::is_failure_name(&e.name) != failure.is_some()
-                    || crate::phrase::is_catch_all(&e.name)
-                {
+                if is_failure_name(&e.name) != failure.is_some() || is_catch_all(&e.name) {
                     continue;
                 }
                 // A failure of the same kind: `config_invalid` for "invalid
@@ -210,4 +272,19 @@ fn same_stem(a: &str, b: &str) -> bool {
         return false;
     };
     INFLECTIONS.contains(&rest) || (short.len() >= 4 && rest.len() >= 4)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failure_names_are_recognised_by_their_last_word() {
+        assert!(is_failure_name("message_requeue_failed"));
+        assert!(is_failure_name("shard_not_found"));
+        assert!(!is_failure_name("server_started"));
+        assert!(!is_failure_name("errorless_thing"));
+        assert!(is_catch_all("operation_failed") && is_catch_all("mqtt_event"));
+        assert!(!is_catch_all("event_loop_started"));
+    }
 }

@@ -6,6 +6,7 @@
 //! every name it proposes can be traced back to the words it came from.
 
 use crate::format::Piece;
+use crate::names::name_problem;
 
 /// One token of a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,44 +82,6 @@ impl Failure {
     fn takes_verb(self) -> bool {
         matches!(self, Failure::Failed | Failure::Error)
     }
-}
-
-/// The last words of event names that report a failure: a name ending in one
-/// of these is a failure name.
-pub const FAILURE_SUFFIXES: [&str; 19] = [
-    "failed",
-    "error",
-    "timeout",
-    "refused",
-    "denied",
-    "rejected",
-    "invalid",
-    "unsupported",
-    "unreachable",
-    "unavailable",
-    "not_found",
-    "missing",
-    "panicked",
-    "corrupted",
-    "mismatch",
-    "exceeded",
-    "dropped",
-    "lost",
-    "unknown",
-];
-
-/// Whether an event name reports a failure (`message_requeue_failed`,
-/// `raft_rpc_timeout`, `shard_not_found`).
-pub fn is_failure_name(name: &str) -> bool {
-    FAILURE_SUFFIXES
-        .iter()
-        .any(|s| name == *s || name.ends_with(&format!("_{s}")))
-}
-
-/// Names that say nothing about what happened: allowed only for a message
-/// with no verb and object, and then flagged for review.
-pub fn is_catch_all(name: &str) -> bool {
-    name == "operation_failed" || name.ends_with("_event")
 }
 
 /// Words that carry no meaning of their own in a name.
@@ -653,7 +616,7 @@ fn finish(words: Vec<String>) -> Option<String> {
         let cut = name.find('_')?;
         name = name[cut + 1..].to_owned();
     }
-    crate::names::name_problem(&name).is_none().then_some(name)
+    name_problem(&name).is_none().then_some(name)
 }
 
 #[cfg(test)]
@@ -763,15 +726,5 @@ mod tests {
                 .as_deref(),
             Some("raft_server_handler_slow")
         );
-    }
-
-    #[test]
-    fn failure_names_are_recognised_by_their_last_word() {
-        assert!(is_failure_name("message_requeue_failed"));
-        assert!(is_failure_name("shard_not_found"));
-        assert!(!is_failure_name("server_started"));
-        assert!(!is_failure_name("errorless_thing"));
-        assert!(is_catch_all("operation_failed") && is_catch_all("mqtt_event"));
-        assert!(!is_catch_all("event_loop_started"));
     }
 }

@@ -312,7 +312,7 @@ fn qualified(owner: &syn::Expr, member: &str) -> String {
             if !["self", "this", "req", "request", "ctx", "args", "config"]
                 .contains(&o.as_str()) =>
         {
-            let o = if crate::suggest::is_error_name(&snake(&o)) {
+            let o = if crate::names::is_error_name(&snake(&o)) {
                 "error".to_owned()
             } else {
                 o

@@ -3,12 +3,9 @@
 
 use crate::format::{self, ArgRef, Piece};
 use crate::level::Level;
-use crate::names::Taxonomy;
+use crate::names::{is_error_name, Taxonomy, ERROR_FIELD};
 use crate::phrase::Phrase;
 use crate::scan::{snake, CallSite};
-
-/// The field that carries an error's text (docs/log-format.md).
-pub const ERROR_FIELD: &str = "error_msg";
 
 /// A proposed rewrite of one unstructured call.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,28 +49,6 @@ impl NameSource {
             NameSource::CatchAll => "catch-all",
         }
     }
-}
-
-/// Local names an error value goes by (`e`, `err`, `join_err`): such a value
-/// is logged as [`ERROR_FIELD`].
-pub fn is_error_name(name: &str) -> bool {
-    matches!(
-        name,
-        "e" | "err"
-            | "error"
-            | "errs"
-            | "errors"
-            | "error_msg"
-            | "err_msg"
-            | "error_message"
-            | "err_message"
-            | "error_info"
-            | "err_info"
-            | "error_str"
-            | "err_str"
-            | "ex"
-    ) || name.ends_with("_err")
-        || name.ends_with("_error")
 }
 
 /// The words of a format string just before a placeholder that say an error

@@ -2,7 +2,7 @@
 //! the global labels and the first-sample policy of the event families.
 //! Absent from a scrape until an appender is registered.
 
-use super::{global_labels_then, held, now_ms};
+use super::{held, Desc, Kind};
 use crate::instance::Instance;
 
 /// Lines an appender's wrapped writer accepted, by `appender`.
@@ -26,25 +26,31 @@ pub(crate) enum Measure {
     Dropped,
 }
 
-/// The three families: measure, text-format name, OpenMetrics family name, help.
-pub(crate) const APPENDER_FAMILIES: [(Measure, &str, &str, &str); 3] = [
+/// The three families, in exposition order, with what each shows.
+pub(crate) const APPENDER_FAMILIES: [(Measure, Desc); 3] = [
     (
         Measure::Lines,
-        APPENDER_LINES_METRIC,
-        "robustmq_log_appender_lines",
-        LINES_HELP,
+        Desc {
+            name: APPENDER_LINES_METRIC,
+            help: LINES_HELP,
+            kind: Kind::Counter,
+        },
     ),
     (
         Measure::Bytes,
-        APPENDER_BYTES_METRIC,
-        "robustmq_log_appender_bytes",
-        BYTES_HELP,
+        Desc {
+            name: APPENDER_BYTES_METRIC,
+            help: BYTES_HELP,
+            kind: Kind::Counter,
+        },
     ),
     (
         Measure::Dropped,
-        APPENDER_DROPPED_METRIC,
-        "robustmq_log_appender_dropped_lines",
-        DROPPED_HELP,
+        Desc {
+            name: APPENDER_DROPPED_METRIC,
+            help: DROPPED_HELP,
+            kind: Kind::Counter,
+        },
     ),
 ];
 
@@ -69,8 +75,7 @@ impl AppenderSample<'_> {
 /// Every appender, in registration order, with what this scrape shows. The
 /// three series of an appender are born together, so they share one
 /// first-sample stamp: all 0 on the first scrape, all counted after.
-pub(crate) fn snapshot(instance: &Instance) -> Vec<AppenderSample<'_>> {
-    let now_ms = now_ms(instance);
+pub(crate) fn snapshot(instance: &Instance, now_ms: u64) -> Vec<AppenderSample<'_>> {
     instance
         .appenders
         .iter()
@@ -91,13 +96,4 @@ pub(crate) fn snapshot(instance: &Instance) -> Vec<AppenderSample<'_>> {
             }
         })
         .collect()
-}
-
-/// The labels of an appender's series in exposition order: global labels,
-/// then `appender`. Values are not escaped.
-pub(crate) fn labels<'a>(
-    instance: &'a Instance,
-    name: &'a str,
-) -> impl Iterator<Item = (&'a str, &'a str)> {
-    global_labels_then(instance, "appender", name)
 }

@@ -1,5 +1,6 @@
 //! The counts as a `prometheus_client` collector,
-//! for a broker that already serves a `prometheus_client::registry::Registry`.
+//! for a broker that already serves a `prometheus_client::registry::Registry`:
+//! an encoder of the walk that writes into the registry's encoder.
 
 use std::sync::Arc;
 
@@ -9,9 +10,8 @@ use prometheus_client::encoding::{
 };
 use prometheus_client::metrics::MetricType;
 
-use super::{
-    appenders, labels, limit_labels, limits, snapshot, FAMILIES, LIMIT_HELP, LIMIT_METRIC,
-};
+use super::walk::{walk, Encoder, Sample};
+use super::{Desc, Kind};
 use crate::instance::Instance;
 use crate::labels::escape_label_value;
 
@@ -51,9 +51,7 @@ impl EncodeLabelValue for Escaped<'_> {
         if encoder_escapes() {
             return std::fmt::Write::write_str(encoder, self.0);
         }
-        let mut out = String::with_capacity(self.0.len());
-        escape_label_value(&mut out, self.0);
-        std::fmt::Write::write_str(encoder, &out)
+        escape_label_value(encoder, self.0)
     }
 }
 
@@ -82,42 +80,40 @@ fn encoder_escapes() -> bool {
 
 impl Collector for LogMetricsCollector {
     fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> Result<(), std::fmt::Error> {
-        let instance = &*self.instance;
-        let samples = snapshot(instance);
-        for (family, _, name, help) in FAMILIES {
-            let mut metric = encoder.encode_descriptor(name, help, None, MetricType::Counter)?;
-            for sample in samples.iter().filter(|s| s.series.family == family) {
-                let label_set: Vec<(&str, Escaped<'_>)> = labels(instance, sample.series)
-                    .map(|(k, v)| (k, Escaped(v)))
-                    .collect();
-                metric
-                    .encode_family(&label_set)?
-                    .encode_counter::<NoLabelSet, u64, u64>(&sample.value, None)?;
-            }
-        }
-        let mut metric =
-            encoder.encode_descriptor(LIMIT_METRIC, LIMIT_HELP, None, MetricType::Gauge)?;
-        for (kind, value) in limits(instance) {
-            let label_set: Vec<(&str, Escaped<'_>)> = limit_labels(instance, kind)
-                .map(|(k, v)| (k, Escaped(v)))
-                .collect();
-            // Gauges encode as i64 in every accepted prometheus-client release.
-            let value = i64::try_from(value).unwrap_or(i64::MAX);
-            metric.encode_family(&label_set)?.encode_gauge(&value)?;
-        }
-        let appender_samples = appenders::snapshot(instance);
-        if appender_samples.is_empty() {
-            return Ok(());
-        }
-        for (measure, _, name, help) in appenders::APPENDER_FAMILIES {
-            let mut metric = encoder.encode_descriptor(name, help, None, MetricType::Counter)?;
-            for sample in &appender_samples {
-                let label_set: Vec<(&str, Escaped<'_>)> = appenders::labels(instance, sample.name)
-                    .map(|(k, v)| (k, Escaped(v)))
-                    .collect();
-                metric
-                    .encode_family(&label_set)?
-                    .encode_counter::<NoLabelSet, u64, u64>(&sample.value(measure), None)?;
+        walk(&self.instance, &mut encoder)
+    }
+}
+
+impl Encoder for DescriptorEncoder<'_> {
+    type Error = std::fmt::Error;
+
+    fn family<'a>(
+        &mut self,
+        desc: &Desc,
+        samples: impl Iterator<Item = Sample<'a>>,
+    ) -> Result<(), std::fmt::Error> {
+        // Families are named the OpenMetrics way: a counter's without the
+        // `_total` that the registry's encoder adds to its samples.
+        let (name, metric_type) = match desc.kind {
+            Kind::Counter => (
+                desc.name.strip_suffix("_total").unwrap_or(desc.name),
+                MetricType::Counter,
+            ),
+            Kind::Gauge => (desc.name, MetricType::Gauge),
+        };
+        let mut metric = self.encode_descriptor(name, desc.help, None, metric_type)?;
+        for sample in samples {
+            let label_set: Vec<(&str, Escaped<'_>)> =
+                sample.labels.iter().map(|(k, v)| (k, Escaped(v))).collect();
+            let mut family = metric.encode_family(&label_set)?;
+            match desc.kind {
+                Kind::Counter => {
+                    family.encode_counter::<NoLabelSet, u64, u64>(&sample.value, None)?;
+                }
+                Kind::Gauge => {
+                    // Gauges encode as i64 in every accepted prometheus-client release.
+                    family.encode_gauge(&i64::try_from(sample.value).unwrap_or(i64::MAX))?;
+                }
             }
         }
         Ok(())

@@ -1,99 +1,89 @@
-//! The Prometheus text format 0.0.4.
+//! The Prometheus text format 0.0.4: an encoder of the walk.
 //!
 //! Hand-written rather than through metrics-exporter-prometheus: its label
 //! escaping is lossy (an existing `\\` or `\"` is taken as already escaped,
 //! see `labels::escape_label_value`), and it rendered the same series about
 //! 40x slower in `benches/overhead.rs`.
 
-use super::{
-    appenders, labels, limit_labels, limits, snapshot, FAMILIES, LIMIT_HELP, LIMIT_METRIC,
-};
+use std::fmt::{self, Write};
+
+use super::walk::{walk, Encoder, Sample};
+use super::{Desc, Kind};
 use crate::instance::Instance;
 use crate::labels::escape_label_value;
 
 /// `Content-Type` of [`LogMetricsHandle::render`](crate::LogMetricsHandle::render)'s output (Prometheus text format 0.0.4).
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
-/// Renders both counter families, the caps, the appender families when an
-/// appender is registered, then whatever the optional global recorder holds.
+/// Every family into a new `String`.
 pub(crate) fn render(instance: &Instance) -> String {
-    let samples = snapshot(instance);
-    let appender_samples = appenders::snapshot(instance);
-    let mut out = String::with_capacity(256 + (samples.len() + appender_samples.len()) * 120);
-    let mut digits = itoa::Buffer::new();
-    for (family, name, _, help) in FAMILIES {
-        push_header(&mut out, name, help, "counter");
-        for sample in samples.iter().filter(|s| s.series.family == family) {
-            push_sample(
-                &mut out,
-                &mut digits,
-                name,
-                labels(instance, sample.series),
-                sample.value,
-            );
-        }
-    }
-    push_header(&mut out, LIMIT_METRIC, LIMIT_HELP, "gauge");
-    for (kind, value) in limits(instance) {
-        push_sample(
-            &mut out,
-            &mut digits,
-            LIMIT_METRIC,
-            limit_labels(instance, kind),
-            value,
-        );
-    }
-    if !appender_samples.is_empty() {
-        for (measure, name, _, help) in appenders::APPENDER_FAMILIES {
-            push_header(&mut out, name, help, "counter");
-            for sample in &appender_samples {
-                push_sample(
-                    &mut out,
-                    &mut digits,
-                    name,
-                    appenders::labels(instance, sample.name),
-                    sample.value(measure),
-                );
-            }
-        }
-    }
-    if let Some(extra) = &instance.extra_exposition {
-        out.push_str(&extra());
-    }
+    let series = instance.series.len() + instance.appenders.len();
+    let mut out = String::with_capacity(256 + series * 120);
+    // Writing into a `String` cannot fail.
+    let _ = encode(&mut out, instance);
     out
 }
 
-fn push_header(out: &mut String, name: &str, help: &str, kind: &str) {
-    out.push_str("# HELP ");
-    out.push_str(name);
-    out.push(' ');
-    out.push_str(help);
-    out.push_str("\n# TYPE ");
-    out.push_str(name);
-    out.push(' ');
-    out.push_str(kind);
-    out.push('\n');
+/// Every family into `out`, then whatever the optional global recorder holds.
+pub(crate) fn encode<W: Write>(out: &mut W, instance: &Instance) -> fmt::Result {
+    walk(
+        instance,
+        &mut Text {
+            out: &mut *out,
+            digits: itoa::Buffer::new(),
+        },
+    )?;
+    if let Some(extra) = &instance.extra_exposition {
+        out.write_str(&extra())?;
+    }
+    Ok(())
 }
 
-fn push_sample<'a>(
-    out: &mut String,
-    digits: &mut itoa::Buffer,
-    name: &str,
-    labels: impl Iterator<Item = (&'a str, &'a str)>,
-    value: u64,
-) {
-    out.push_str(name);
-    out.push('{');
-    for (i, (key, value)) in labels.enumerate() {
-        if i > 0 {
-            out.push(',');
+/// The text encoder: a `# HELP` and a `# TYPE` line per family, then a
+/// line per sample.
+struct Text<'w, W> {
+    out: &'w mut W,
+    digits: itoa::Buffer,
+}
+
+impl<W: Write> Encoder for Text<'_, W> {
+    type Error = fmt::Error;
+
+    fn family<'a>(
+        &mut self,
+        desc: &Desc,
+        samples: impl Iterator<Item = Sample<'a>>,
+    ) -> fmt::Result {
+        let out = &mut *self.out;
+        let kind = match desc.kind {
+            Kind::Counter => "counter",
+            Kind::Gauge => "gauge",
+        };
+        out.write_str("# HELP ")?;
+        out.write_str(desc.name)?;
+        out.write_char(' ')?;
+        out.write_str(desc.help)?;
+        out.write_str("\n# TYPE ")?;
+        out.write_str(desc.name)?;
+        out.write_char(' ')?;
+        out.write_str(kind)?;
+        out.write_char('\n')?;
+        for sample in samples {
+            out.write_str(desc.name)?;
+            out.write_char('{')?;
+            for (i, (key, value)) in sample.labels.iter().enumerate() {
+                if i > 0 {
+                    out.write_char(',')?;
+                }
+                out.write_str(key)?;
+                out.write_str("=\"")?;
+                escape_label_value(out, value)?;
+                out.write_char('"')?;
+            }
+            out.write_str("} ")?;
+            out.write_str(self.digits.format(sample.value))?;
+            out.write_char('\n')?;
         }
-        out.push_str(key);
-        out.push_str("=\"");
-        escape_label_value(out, value);
-        out.push('"');
+        Ok(())
     }
-    out.push_str("} ");
-    out.push_str(digits.format(value));
-    out.push('\n');
 }

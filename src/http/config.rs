@@ -6,7 +6,6 @@
 use serde::de::{Deserializer, Error as _};
 use serde::{Deserialize, Serialize};
 
-use crate::builder::{LogMetrics, LogMetricsBuilder};
 use crate::config::{read_table, DerivedFields as _, LayerConfig};
 use crate::error::Error;
 use crate::http::options::{RouteOptions, ServerOptions};
@@ -138,15 +137,5 @@ impl LogMetricsConfig {
             },
             other => other,
         })
-    }
-}
-
-#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
-impl LogMetrics {
-    /// A builder holding everything in `config` (checked first), to `build()`
-    /// as is or adjust further.
-    pub fn from_config(config: &LogMetricsConfig) -> Result<LogMetricsBuilder, Error> {
-        config.validate()?;
-        LogMetrics::from_layer_config(&config.layer)
     }
 }
