@@ -1,6 +1,6 @@
 // Every file the mixin renders, by its path in the repository:
 //   jsonnet -J mixin -S -m . mixin/render.jsonnet     (scripts/render-mixin.sh)
-// tests/mixin.rs renders into a temporary directory and fails when a committed
+// tests/live/mixin.rs renders into a temporary directory and fails when a committed
 // file differs. Override _config here to render for another setup.
 local mixin = import 'mixin.libsonnet';
 local c = mixin._config;

@@ -20,17 +20,18 @@ export CARGO_TERM_COLOR=never
 # between runs); no field may hold a '|'.
 cases=(
   "first_event_lost|src/cache.rs|        let cell = series.claim_cell();
-        cell.increment();|        let cell = series.claim_cell();|--doc -- builder;--test golden;--test router;--test endpoint;--test connection_limit;--test stress;--test soundness"
+        cell.increment();|        let cell = series.claim_cell();|--doc -- builder;--test golden;--test reference router::;--test reference endpoint::;--test heavy connection_limit::;--test core stress::;--test soundness"
   "memo_ignores_service|src/cache.rs|            let service_hit = if memo.has_service {|            let service_hit = true;
             let _ = if memo.has_service {|--test soundness"
-  "text_value_off_by_one|src/exposition/text.rs|    out.push_str(digits.format(value));|    out.push_str(digits.format(value + 1));|--test golden;--test router;--test endpoint;--test connection_limit;--test stress"
+  "text_value_off_by_one|src/exposition/text.rs|    out.push_str(digits.format(value));|    out.push_str(digits.format(value + 1));|--test golden;--test reference router::;--test reference endpoint::;--test heavy connection_limit::;--test core stress::"
   "newline_not_escaped|src/labels.rs|            '\\n' => out.push_str(\"\\\\n\"),|            '\\n' => out.push('\\n'),|--test golden"
   "collector_value_off_by_one|src/exposition/collector.rs|.encode_counter::<NoLabelSet, u64, u64>(&sample.value, None)?;|.encode_counter::<NoLabelSet, u64, u64>(&(sample.value + 1), None)?;|--features prometheus-client --test golden"
   "lint_scanner_finds_nothing|lint/src/scan.rs|pub(crate) fn scan(file: &syn::File, source: &str, event_field: &str) -> Vec<CallSite> {|pub(crate) fn scan(file: &syn::File, source: &str, event_field: &str) -> Vec<CallSite> {
     if !source.is_empty() {
         return Vec::new();
     }|-p robustmq-log-lint --test lint exit_codes"
-  "client_range_widened|Cargo.toml|prometheus-client = { version = \">=0.23.1, <0.27\", optional = true }|prometheus-client = { version = \">=0.23.0, <0.27\", optional = true }|--test prometheus_client_versions"
+  "mixin_comparison_counts_lines|tests/live/mixin.rs|        if committed != *text {|        if committed.lines().count() != text.lines().count() {|--test live mixin::the_comparison_notices_a_hand_edit"
+  "client_range_widened|Cargo.toml|prometheus-client = { version = \">=0.23.1, <0.27\", optional = true }|prometheus-client = { version = \">=0.23.0, <0.27\", optional = true }|--test live prometheus_client_versions::"
 )
 
 wanted=("$@")

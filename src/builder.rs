@@ -175,12 +175,10 @@ impl LogMetricsBuilder {
         self
     }
 
-    /// A new series is shown at 0 by the first scrape that sees it, so that
-    /// Prometheus records a 0 before the first count. With several Prometheus
-    /// servers scraping one broker (an HA pair), each needs its own 0: set this
-    /// to at least their scrape interval and every replica's first sample is 0.
-    /// Counts are deferred, never lost. Default: zero (the first scrape only).
-    /// At most one hour.
+    /// How long a new series keeps showing 0 after its first scrape: at least
+    /// the scrape interval when several Prometheus servers scrape one process
+    /// (see [the first sample](crate#the-first-sample)). Counts are deferred,
+    /// never lost. Default: zero (the first scrape only). At most one hour.
     pub fn first_sample_hold(mut self, hold: Duration) -> Self {
         self.config.first_sample_hold = hold;
         self
@@ -204,8 +202,9 @@ impl LogMetricsBuilder {
     /// `metrics-exporter-prometheus` recorder as the process-wide `metrics`
     /// recorder, so the application's own `metrics::counter!` and friends
     /// appear on the same endpoint after the log families. Fails if a global
-    /// recorder is already installed. Feature `metrics-recorder`.
+    /// recorder is already installed.
     #[cfg(feature = "metrics-recorder")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "metrics-recorder")))]
     pub fn install_recorder(self) -> Result<(LogMetricsLayer, LogMetricsHandle), Error> {
         self.config.validate()?;
         let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();

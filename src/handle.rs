@@ -40,15 +40,16 @@ impl LogMetricsHandle {
     }
 
     /// The Prometheus text format (0.0.4) of every series, with `# HELP` and
-    /// `# TYPE`. A series is shown at 0 the first time it is rendered, so that
-    /// Prometheus records a 0 before its first count (see the crate docs).
+    /// `# TYPE`. A new series shows 0 the first time it is rendered
+    /// ([the first sample](crate#the-first-sample)).
     pub fn render(&self) -> String {
         crate::exposition::text::render(&self.instance)
     }
 
     /// A `prometheus_client` collector over the same counts, for a registry
-    /// the application already serves (feature `prometheus-client`).
+    /// the application already serves.
     #[cfg(feature = "prometheus-client")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "prometheus-client")))]
     pub fn collector(&self) -> crate::exposition::collector::LogMetricsCollector {
         crate::exposition::collector::LogMetricsCollector::new(self.instance.clone())
     }
@@ -110,8 +111,9 @@ impl LogMetricsHandle {
 }
 
 /// The endpoint: a router to merge into an application's own, or a server
-/// of its own (feature `http`).
+/// of its own.
 #[cfg(feature = "http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 impl LogMetricsHandle {
     /// A router serving `GET /metrics` (and `HEAD`) with the default
     /// [`RouteOptions`], to merge into an application's router of any state

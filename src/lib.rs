@@ -45,23 +45,98 @@
 //!
 //! - `level`: `error`, `warn`, `info`, `debug`, `trace` ([`LEVEL_NAMES`]).
 //! - `service`: the event's `service` field when present and not empty; else
-//!   the service of the longest matching target prefix; else the default service.
+//!   the service of the longest matching target prefix (a plain string
+//!   prefix, as `EnvFilter` matches targets); else the default service.
 //! - `event`: the value of the `event` field (strings as is, other types as
 //!   their `Debug`/`Display` text); `unstructured` when the event has none,
 //!   or its call site (`module::path:line`) with
 //!   [`UnstructuredEvents::Callsite`].
 //! - [`RESERVED_VALUES`] never make a second series: a logged event value
 //!   `unstructured` or `overflow` is counted in that reserved series.
-//! - Values are kept exactly, escaped correctly, up to `max_label_len` bytes.
+//! - Values are kept exactly (any UTF-8), escaped so that a parser returns
+//!   the value logged, up to `max_label_len` bytes, cut at a char boundary.
 //!
-//! At most `max_events_per_service` event values per service and
-//! `max_services` services: further values are counted as `overflow`, so no
-//! count is ever lost and the series count stays bounded.
+//! An event inside spans is counted once; spans never change the count. The
+//! layer never filters other layers: narrow it with `.with_filter(..)`.
 //!
-//! A new series is rendered as 0 the first time it is scraped and with its
-//! count from the next scrape on: Prometheus ignores the first sample of a
-//! series for `rate()` and `increase()`, so a series born at 1 would hide a
-//! single rare error.
+//! # Cardinality
+//!
+//! Label values come from bounded sets, so the series count is bounded
+//! whatever callers log. At most `max_events_per_service` event values per
+//! service: further new values are counted as `event="overflow"` and in
+//! `robustmq_log_label_overflow_total{service}`, with one `warn` log per
+//! service (target `robustmq_log_metrics::internal`, not itself counted). At
+//! most `max_services` services: further ones are counted as
+//! `service="overflow"`. No count is ever lost, and there are at most
+//! `5 levels x (max_services + 1) x (max_events_per_service + 2)` event
+//! series. Never put client ids, topics, addresses, connection ids or
+//! messages in the `event` or `service` fields: log them as other fields,
+//! which the layer ignores.
+//!
+//! # The first sample
+//!
+//! Prometheus ignores the value of a series' first sample in `rate()` and
+//! `increase()`, so a series born at 1 would hide a single rare error, and an
+//! alert on a new error event could never fire. A new series is therefore
+//! rendered as 0 the first time it is scraped, and with its count from the
+//! next scrape on: deferring by one scrape loses nothing. Call sites whose
+//! labels are known when they register (no event or service field) get their
+//! series at 0 right then. With several Prometheus servers scraping one
+//! process (an HA pair), each needs its own 0: set
+//! [`first_sample_hold`](LogMetricsBuilder::first_sample_hold) (key
+//! `first_sample_hold_secs`) to at least their scrape interval. The appender
+//! families follow the same rule.
+//!
+//! # Configuration
+//!
+//! Each setting is declared once, as a field of a serde struct whose docs
+//! give its key, default and range: [`LayerConfig`] for the layer (also a
+//! table of its own, e.g. one more appender of RobustMQ's `logger.toml`,
+//! read with [`LogMetrics::from_layer_config`]), and, with a server of its
+//! own, [`LogMetricsConfig`] (a `[log_metrics]` section: the layer's keys
+//! plus [`ServerOptions`] and [`RouteOptions`], at one level). Unknown keys,
+//! wrong types and bad values are errors that name the key, also where the
+//! table is flattened into another config type.
+//!
+//! # In a `prometheus_client` registry
+//!
+//! A service that already serves a `prometheus_client` registry (RobustMQ's
+//! admin server does) adds the counts to it with the `prometheus-client`
+//! feature, and no second port is needed. Here as one more of RobustMQ's
+//! boxed appender layers:
+//!
+//! ```
+//! # #[cfg(feature = "prometheus-client")]
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use prometheus_client::registry::Registry;
+//! use robustmq_log_metrics::{LayerConfig, LogMetrics};
+//! use tracing::Level;
+//! use tracing_subscriber::{filter::Targets, prelude::*, Layer};
+//!
+//! let mut registry = Registry::default(); // RobustMQ: common-metrics' global REGISTRY
+//! let broker_id: u64 = 3;
+//!
+//! // The appender's settings, as in logger.toml (or LogMetrics::builder().robustmq_services()).
+//! let config: LayerConfig = toml::from_str(r#"preset = "robustmq""#)?;
+//! let (metrics_layer, metrics) = LogMetrics::from_layer_config(&config)?
+//!     .global_label("node_id", broker_id)
+//!     .build()?;
+//! registry.register_collector(Box::new(metrics.collector())); // served on the admin /metrics
+//!
+//! let targets = Targets::new()
+//!     .with_default(Level::INFO)
+//!     .with_target("openraft", Level::WARN);
+//! let layers: Vec<Box<dyn Layer<tracing_subscriber::Registry> + Send + Sync>> =
+//!     vec![metrics_layer.with_filter(targets).boxed()]; // next to the other appenders' layers
+//! tracing_subscriber::registry().with(layers).init();
+//!
+//! tracing::warn!(target: "mqtt_broker::handler", event = "auth_failed", "bad password");
+//! assert_eq!(metrics.count("warn", "mqtt-broker", "auth_failed"), Some(1));
+//! # Ok(())
+//! # }
+//! # #[cfg(not(feature = "prometheus-client"))]
+//! # fn main() {}
+//! ```
 //!
 //! # Features
 //!
@@ -77,6 +152,7 @@
 //! - `metrics-recorder`: `LogMetricsBuilder::install_recorder()` installs a
 //!   global `metrics` recorder whose series follow the log families on the
 //!   same endpoint (pulls `metrics` and `metrics-exporter-prometheus`).
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations, unreachable_pub, rust_2018_idioms)]
 #![deny(clippy::undocumented_unsafe_blocks)]
@@ -96,8 +172,8 @@ mod labels;
 mod layer;
 mod series;
 
-// The README's integration snippet compiles and runs as written.
-#[cfg(all(doctest, feature = "prometheus-client", feature = "http"))]
+// The README's example compiles and runs as written.
+#[cfg(all(doctest, feature = "http"))]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 
@@ -109,13 +185,16 @@ pub use exposition::appenders::{
     APPENDER_BYTES_METRIC, APPENDER_DROPPED_METRIC, APPENDER_LINES_METRIC,
 };
 #[cfg(feature = "prometheus-client")]
+#[cfg_attr(docsrs, doc(cfg(feature = "prometheus-client")))]
 pub use exposition::collector::LogMetricsCollector;
 pub use exposition::text::CONTENT_TYPE;
 pub use exposition::{EVENTS_METRIC, OVERFLOW_METRIC};
 pub use handle::LogMetricsHandle;
 #[cfg(feature = "tls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
 pub use http::TlsFiles;
 #[cfg(feature = "http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 pub use http::{Auth, LogMetricsConfig, MetricsServer, RouteOptions, ServerOptions};
 pub use labels::{LEVEL_NAMES, OVERFLOW, RESERVED_VALUES, UNSTRUCTURED};
 pub use layer::LogMetricsLayer;
@@ -131,9 +210,9 @@ pub mod limits {
     };
 }
 
-/// The server's defaults and the bounds its options' `validate()` checks
-/// (feature `http`).
+/// The server's defaults and the bounds its options' `validate()` checks.
 #[cfg(feature = "http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 pub mod server {
     pub use crate::http::{
         DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_LISTEN, DEFAULT_MAX_CONCURRENT_SCRAPES,

@@ -2,6 +2,10 @@
 //! OpenMetrics (through the `prometheus-client` collector): escaping, global
 //! labels, the first-sample zero, both overflow series and the caps' gauges. A changed escape,
 //! a lost newline or a reordered label fails here.
+//!
+//! Alone in its binary: a new `Dispatch` registers every callsite of the
+//! process, so another test's event without an event field would add its
+//! `unstructured` series at 0 to these exact bytes.
 
 mod support;
 

@@ -35,7 +35,7 @@ fn log(error: bool, service: Option<&str>, event: Option<&str>) {
 /// openmetrics-parser's grammar ends a label value at a raw carriage return,
 /// which the text format allows (only `\\`, `"` and line feed are escaped;
 /// Prometheus' lexer and the Python reference parser accept it, see
-/// tests/bad_input.rs). Values here drop it, so the strict parser can judge
+/// tests/reference/bad_input.rs). Values here drop it, so the strict parser can judge
 /// everything else.
 fn without_cr(v: &Option<String>) -> Option<String> {
     v.as_ref().map(|v| v.replace('\r', ""))

@@ -1,7 +1,7 @@
 // Plain-jsonnet builders for the few Grafana objects the dashboards use
 // (grafonnet and jsonnet-bundler are not reachable from this project's machines,
 // so plain jsonnet). Shapes follow Grafana's dashboard
-// schema, which tests/dashboards.rs validates against.
+// schema, which tests/live/dashboards.rs validates against.
 local ds = { type: 'prometheus', uid: '${datasource}' };
 
 {

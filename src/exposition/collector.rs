@@ -1,4 +1,4 @@
-//! The counts as a `prometheus_client` collector (feature `prometheus-client`),
+//! The counts as a `prometheus_client` collector,
 //! for a broker that already serves a `prometheus_client::registry::Registry`.
 
 use std::sync::Arc;
@@ -21,6 +21,11 @@ use crate::labels::escape_label_value;
 /// Families are named the OpenMetrics way (`robustmq_log_events`, whose
 /// samples the encoder writes as `robustmq_log_events_total`), so the
 /// registry's single `# EOF` stays at the end and no family is duplicated.
+///
+/// Works with every prometheus-client release from 0.23.1 (RobustMQ's) to
+/// 0.26: releases before 0.25.2 write label values verbatim and later ones
+/// escape them, so the collector asks the linked release once and escapes
+/// exactly once.
 ///
 /// Made by [`LogMetricsHandle::collector`](crate::LogMetricsHandle::collector).
 #[derive(Debug, Clone)]

@@ -105,11 +105,8 @@ pub(crate) fn now_ms(instance: &Instance) -> u64 {
     u64::try_from(instance.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
-/// The first-sample policy: a series shows 0 the first time it is scraped
-/// (and for `hold_ms` after that), so that every Prometheus scraping it
-/// records a 0 before the first count. Prometheus ignores the first sample of
-/// a series for `rate()` and `increase()`, so a series born at 1 would hide a
-/// single rare error. Deferring loses nothing: the count shows in full later.
+/// The first-sample policy (the crate docs, "The first sample", say why): a
+/// series shows 0 the first time it is scraped (and for `hold_ms` after that).
 /// `first_shown` is the series' stamp (0 = never shown); true = show 0 now.
 pub(crate) fn held(first_shown: &AtomicU64, now_ms: u64, hold_ms: u64) -> bool {
     let stamp = now_ms.saturating_add(1);

@@ -141,9 +141,10 @@ impl LogMetricsConfig {
     }
 }
 
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 impl LogMetrics {
     /// A builder holding everything in `config` (checked first), to `build()`
-    /// as is or adjust further. Feature `http`.
+    /// as is or adjust further.
     pub fn from_config(config: &LogMetricsConfig) -> Result<LogMetricsBuilder, Error> {
         config.validate()?;
         LogMetrics::from_layer_config(&config.layer)

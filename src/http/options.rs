@@ -44,8 +44,9 @@ pub const MAX_CONNECTIONS_LIMIT: usize = 65_536;
 /// Longest [`RouteOptions::path`], in bytes.
 pub const MAX_PATH_LEN: usize = 256;
 
-/// Certificate and key files for TLS (feature `tls`).
+/// Certificate and key files for TLS.
 #[cfg(feature = "tls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct TlsFiles {
@@ -166,12 +167,16 @@ impl RouteOptions {
 /// listens on [`DEFAULT_LISTEN`]. In a `[log_metrics]` section its keys are
 /// the field names, the timeouts in whole seconds (`header_read_timeout_secs`,
 /// `write_timeout_secs`), next to the route's keys.
+///
+/// Besides the limits below, the server reads no request body: a request
+/// with one gets `413` and its connection is closed at once, so no body can
+/// be trickled in.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(default)]
 #[non_exhaustive]
 pub struct ServerOptions {
     /// Address to bind. Use loopback unless the port must be reached from
-    /// outside (see the README on exposing it to Prometheus in Kubernetes).
+    /// outside (docs/deploy.md says how to expose it in Kubernetes).
     #[serde(deserialize_with = "socket_address")]
     pub listen: SocketAddr,
     /// The route: path, auth, concurrent-scrape bound, gzip. Read from the
@@ -200,6 +205,7 @@ pub struct ServerOptions {
     pub max_connections: usize,
     /// Serve HTTPS with these files. Default none (plain HTTP).
     #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tls: Option<TlsFiles>,
     /// Without the feature a `tls` key is an error that says which feature
@@ -341,6 +347,7 @@ impl ServerOptions {
 
     /// Sets [`tls`](Self::tls).
     #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
     #[must_use]
     pub fn tls(mut self, files: TlsFiles) -> Self {
         self.tls = Some(files);
