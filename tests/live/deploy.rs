@@ -370,10 +370,7 @@ fn prometheus_configs_pass_promtool_alert_and_evaluate_at_the_costed_interval() 
             managers.is_some_and(|m| !m.is_empty()),
             "{f}: no alerting block"
         );
-        assert_eq!(
-            doc["rule_files"][0], "/etc/prometheus/rules/*.yml",
-            "{f}"
-        );
+        assert_eq!(doc["rule_files"][0], "/etc/prometheus/rules/*.yml", "{f}");
     }
     // An agent evaluates nothing: no rules, no alerting.
     let agent = &docs(&support::repo_dir().join("deploy/prometheus/agent.yml"))[0];
