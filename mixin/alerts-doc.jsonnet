@@ -44,9 +44,9 @@ local recordTables = std.join('\n', [
   # Alerts and recording rules
 
   Generated from `mixin/` by `scripts/render-alert-docs.sh`; do not edit by hand. The rules
-  themselves are `alerts/robustmq-logs.rules.yml` (and `deploy/kubernetes/prometheusrule.yaml`);
-  what to do when an alert fires is in [runbooks.md](runbooks.md), how the mixin is built and
-  configured in [monitoring.md](monitoring.md).
+  themselves are `alerts/robustmq-logs.rules.yml` (records) and `alerts/robustmq-logs.alerts.yml`
+  (alerts), both in `deploy/kubernetes/prometheusrule.yaml`; what to do when an alert fires is in
+  [runbooks.md](runbooks.md), how the mixin is built and configured in [monitoring.md](monitoring.md).
 
   ## Alerts
 

@@ -508,7 +508,7 @@ fn the_alertmanager_config_routes_only_alerts_of_its_own_namespace() {
             .args([
                 "alert",
                 "add",
-                "alertname=RobustMQErrorBudgetBurn",
+                "alertname=RobustMQHighErrorRate",
                 "severity=critical",
             ])
             .arg("cluster=robustmq-sample")

@@ -224,3 +224,45 @@ fn every_alert_has_conventions_a_runbook_and_fire_and_silence_tests() {
         assert_eq!(&unique, sevs, "{name} repeats a severity");
     }
 }
+
+/// No record is recorded for nothing: each is read by another record, an alert,
+/// or a panel or variable of a committed dashboard.
+#[test]
+fn every_record_is_read_by_a_rule_an_alert_or_a_dashboard() {
+    let rules: Vec<Value> = [
+        "alerts/robustmq-logs.rules.yml",
+        "alerts/robustmq-logs.alerts.yml",
+    ]
+    .iter()
+    .flat_map(|f| groups(f))
+    .flat_map(|g| g["rules"].as_sequence().unwrap().clone())
+    .collect();
+    let mut dashboards = String::new();
+    for e in std::fs::read_dir(support::repo_dir().join("dashboards")).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "json") {
+            dashboards += &std::fs::read_to_string(p).unwrap();
+        }
+    }
+    assert!(dashboards.contains("\"panels\""), "no dashboard read");
+    let mut records = 0;
+    for (i, rule) in rules.iter().enumerate() {
+        let Some(record) = rule["record"].as_str() else {
+            continue;
+        };
+        records += 1;
+        let read_by_rule = rules.iter().enumerate().any(|(j, other)| {
+            j != i
+                && other["expr"]
+                    .as_str()
+                    .unwrap()
+                    .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':'))
+                    .any(|t| t == record)
+        });
+        assert!(
+            read_by_rule || dashboards.contains(record),
+            "{record} is recorded and read by nothing"
+        );
+    }
+    assert!(records >= 20, "only {records} records");
+}
