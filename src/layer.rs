@@ -47,16 +47,23 @@ impl<S: Subscriber> Layer<S> for LogMetricsLayer {
             return;
         }
         if let Some(service) = crate::cache::count(&self.instance, event) {
-            // Logged after the count, outside the cache; this crate does not
-            // count its own target, so the warning cannot re-enter.
-            tracing::warn!(
-                target: "robustmq_log_metrics::internal",
-                service = %service,
-                max_events_per_service = self.instance.max_events_per_service(),
-                "log metrics: too many distinct event names for this service; further new names are counted as event=\"overflow\""
-            );
+            warn_cap_reached(&self.instance, &service);
         }
     }
+}
+
+/// Logged after the count, outside the cache; this crate does not count its
+/// own target, so the warning cannot re-enter. Out of line: the event's
+/// fields kept in `on_event` made every event pay for the warning's frame.
+#[cold]
+#[inline(never)]
+fn warn_cap_reached(instance: &Instance, service: &str) {
+    tracing::warn!(
+        target: "robustmq_log_metrics::internal",
+        service = %service,
+        max_events_per_service = instance.max_events_per_service(),
+        "log metrics: too many distinct event names for this service; further new names are counted as event=\"overflow\""
+    );
 }
 
 // `tracing::warn!` needs a literal target: keep it equal to the constant.
