@@ -10,6 +10,13 @@
     // The label that tells clusters apart in a central store (an agent's external label).
     // Rules and alerts keep it; without it every result is the same as for one cluster.
     clusterLabel: 'cluster',
+    // The labels every fleet rule and alert keeps besides `service`: the cluster and
+    // the Kubernetes namespace of the scrape. A namespace-scoped route (the Prometheus
+    // Operator's AlertmanagerConfig, whose default OnNamespace matcher is
+    // namespace="<its namespace>") receives only alerts that carry it. One RobustMQ
+    // custom resource lives in one namespace, so this splits no fleet; without a
+    // namespace label the aggregation simply has none.
+    fleetLabels: [self.clusterLabel, 'namespace'],
 
     // The label that names a broker across restarts and rollouts (RobustMQ's broker id,
     // added as a global label by the operator config). A pod IP, and so `instance`,

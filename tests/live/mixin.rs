@@ -341,7 +341,7 @@ fn the_mixin_imported_as_a_user_does_keeps_the_contract() {
         .as_str()
         .unwrap()
         .starts_with("https://wiki.example/runbooks/")));
-    assert!(text(&custom["alerts"]).contains("on (region, service)"));
+    assert!(text(&custom["alerts"]).contains("on (region, namespace, service)"));
     let variables = text(&custom["variables"]);
     assert!(
         variables.contains("job=\\\"mq-prod\\\"") && variables.contains("region"),
