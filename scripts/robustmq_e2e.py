@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Runs RobustMQ's own broker-server with the log_metrics appender and checks it.
 
-Called by scripts/robustmq-e2e.sh after the series is applied and built. The
+Called by scripts/robustmq-e2e.sh after the pull requests are applied and built. The
 broker binds its ports on every interface (its own design); all traffic here
 goes to 127.0.0.1, and every process started here is stopped on the way out,
 also when an assertion fails.
@@ -9,7 +9,7 @@ also when an assertion fails.
 Runs, each from an empty ./data:
   1. without the appender (logger.toml minus its [log_metrics] table): the
      families RobustMQ serves on its own;
-  2. with the series' logger.toml: real MQTT traffic (mosquitto_pub/_sub), then
+  2. with the pull requests' logger.toml: real MQTT traffic (mosquitto_pub/_sub), then
      the families, the OpenMetrics text, the per-level counts against the
      [server] file's lines, the event names, a real Prometheus with the shipped
      rules, and SIGTERM;
@@ -591,7 +591,7 @@ def main():
         baseline = parse_families(scrape())
         broker.stop()
 
-        log("run 2: with the series' logger.toml")
+        log("run 2: with the pull requests' logger.toml")
         broker = Broker(tree, a.broker, loggers["with"], workdir).start().wait_ready()
         drive_mqtt()
         check_exact_counts(broker)
