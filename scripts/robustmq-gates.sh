@@ -25,7 +25,8 @@
 # ~/.cache/robustmq-log-metrics/target) rebuilds only what differs. The
 # patched tree builds this crate as `cargo package` packs it
 # (scripts/lib/robustmq-common.sh). Logs and RMQ_WORK_DIR/results.tsv
-# (gate, tree, result, seconds, detail) stay; the comparison is printed last.
+# (gate, tree, result, seconds, detail; appended by every run, the last
+# result of a gate counts) stay; the comparison is printed last.
 #
 # The gate tools are installed once, pinned, with `cargo install --locked`.
 # The MQTT gate needs RobustMQ's ports (1883, 1228, 58080, ...) free: it stops
@@ -104,6 +105,7 @@ prepare_tree() {
   git -C "$tree" checkout -q -b patched
   bash "$repo/scripts/robustmq-apply.sh" "$tree" >"$logs/apply.log"
   echo "$sum" >"$work/patched.sha256"
+  rm -f "$results"
 }
 current=""
 use_tree() {
@@ -253,7 +255,9 @@ say "packing the crate"
 crate=$(rmq_package_crate "$work/crate")
 mapfile -t crates < <(touched_crates)
 say "crates the pull requests touch: ${crates[*]}"
-: >"$results"
+# Appended, not truncated: gates run in separate invocations add up; the
+# summary takes each gate's last result per tree (a new patched branch
+# starts a new file).
 
 # Cheap gates on both trees first; then each heavy gate on the base tree and
 # on the patched tree, switching the tree as seldom as the order allows.
