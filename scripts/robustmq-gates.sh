@@ -12,6 +12,8 @@
 #   hawkeye  hawkeye check, RobustMQ's licenserc.toml         (license.yaml)
 #   typos    typos on the files the pull requests touch      (_typos.toml)
 #   deny     cargo deny check licenses                       (deny.toml)
+#   logging  ours: common-base's logging module alone, its tests and clippy,
+#            at the state after each pull request that changes it
 #   clippy   cargo clippy --workspace --all-targets -- -D warnings
 #   nextest  cargo nextest run on every crate the pull requests touch
 #   mqtt     the MQTT integration suite: the 3-node cluster of RobustMQ's
@@ -41,7 +43,7 @@ repo="$(cd "$(dirname "$0")/.." && pwd)"
 # shellcheck source=scripts/lib/robustmq-target.sh
 . "$repo/scripts/lib/robustmq-target.sh"
 
-all_gates=(fmt hawkeye typos deny clippy nextest mqtt)
+all_gates=(fmt hawkeye typos deny logging clippy nextest mqtt)
 gates=("$@")
 [ ${#gates[@]} -gt 0 ] || gates=("${all_gates[@]}")
 for g in "${gates[@]}"; do
@@ -187,6 +189,72 @@ gate_nextest() {
     cargo "+$toolchain" nextest run --no-fail-fast "${args[@]}"
 }
 
+# Ours, not RobustMQ's: common-base's logging module and LogConfigError
+# compiled alone (with stand-ins for the three crate::tools functions it
+# imports), its unit tests run and clippy -D warnings, at the state after
+# every pull request that changes them. Minutes cold, seconds warm; no
+# RobustMQ build. The patched states depend on the packed crate.
+gate_logging() {
+  local which=$1 dir="$work/logging-check" commits c t0 status=0 log checked=()
+  log="$logs/logging-$which.log"
+  if [ "$which" = base ]; then
+    commits=(base)
+  else
+    mapfile -t commits < <(git -C "$tree" log --reverse --format=%h base..patched -- \
+      src/common/base/src/logging src/common/base/src/error/log_config.rs)
+  fi
+  mkdir -p "$dir/src"
+  cp "$tree/Cargo.lock" "$dir/Cargo.lock" # RobustMQ's versions
+  {
+    printf '[package]\nname = "logging-check"\nversion = "0.0.0"\nedition = "2021"\npublish = false\n\n[workspace]\n\n'
+    printf '[dependencies]\nserde = { version = "1.0", features = ["derive"] }\ntoml = "1.1.2"\n'
+    printf 'tracing = "0.1.40"\ntracing-appender = "0.2.0"\nthiserror = "2.0"\n'
+    printf 'tracing-subscriber = { version = "0.3.23", default-features = false, features = ["std", "fmt", "ansi", "env-filter", "json"] }\n'
+    printf 'console-subscriber = { version = "0.4.1", features = ["grpc-web"] }\n'
+    if [ "$which" = patched ]; then
+      printf 'robustmq-log-metrics = { version = "0.1", default-features = false, features = ["prometheus-client"] }\n'
+      printf '\n[patch.crates-io]\nrobustmq-log-metrics = { path = "%s" }\n' "$crate"
+    fi
+  } >"$dir/Cargo.toml"
+  cat >"$dir/src/lib.rs" <<'RUST'
+pub mod error {
+    pub mod log_config;
+}
+pub mod logging;
+pub mod tools {
+    use std::{fs, path::Path};
+    pub fn try_create_fold(fold: impl AsRef<Path>) -> std::io::Result<()> {
+        fs::create_dir_all(fold)
+    }
+    pub fn file_exists(path: impl AsRef<Path>) -> bool {
+        path.as_ref().exists()
+    }
+    pub fn read_file(path: impl AsRef<Path>) -> std::io::Result<String> {
+        fs::read_to_string(path)
+    }
+}
+RUST
+  t0=$(date +%s)
+  : >"$log"
+  for c in "${commits[@]}"; do
+    rm -rf "$dir/src/logging" "$dir/src/error"
+    mkdir -p "$dir/src/error"
+    git -C "$tree" archive "$c" src/common/base/src/logging src/common/base/src/error/log_config.rs |
+      tar -x -C "$dir/src" --strip-components=4
+    echo "== $c: $(git -C "$tree" log -1 --format=%s "$c")" >>"$log"
+    if ! (cd "$dir" && CARGO_TARGET_DIR="$work/logging-check-target" cargo "+$toolchain" test --quiet &&
+      CARGO_TARGET_DIR="$work/logging-check-target" cargo "+$toolchain" clippy --quiet --all-targets -- -D warnings) >>"$log" 2>&1; then
+      status=1
+      checked+=("$c FAILED")
+      break
+    fi
+    checked+=("$c")
+  done
+  local result=pass
+  [ $status -eq 0 ] || result="fail"
+  record logging "$which" "$result" "$(($(date +%s) - t0))" "states: ${checked[*]}; $(grep -c '^test result: ok' "$log") test binaries ok"
+}
+
 cluster_sid=""
 stop_cluster() {
   [ -n "$cluster_sid" ] || return 0
@@ -207,7 +275,8 @@ stop_cluster() {
 trap stop_cluster EXIT
 
 gate_mqtt() {
-  local which=$1 p t0 status=0 log="$logs/mqtt-$which.log"
+  local which=$1 p t0 status=0 log
+  log="$logs/mqtt-$which.log"
   # Every port of the three nodes of config/cluster/.
   for p in $(awk '/_port *= *[0-9]+/{print $3}' "$tree"/config/cluster/server-[123].toml | sort -u); do
     if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
@@ -263,7 +332,7 @@ say "crates the pull requests touch: ${crates[*]}"
 # on the patched tree, switching the tree as seldom as the order allows.
 for g in "${gates[@]}"; do
   case "$g" in
-    fmt | hawkeye | typos | deny)
+    fmt | hawkeye | typos | deny | logging)
       use_tree base
       "gate_$g" base
       use_tree patched
