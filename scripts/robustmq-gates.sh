@@ -139,7 +139,7 @@ run_gate() {
   gate_detail=""
   case "$gate" in
     fmt) gate_detail="files: $(grep '^Diff in' "$log" | sed "s|^Diff in $tree/\(.*\):[0-9]*:\$|\1|" | sort -u | tr '\n' ' ')" ;;
-    hawkeye) gate_detail="$(grep -ciE 'header|missing' "$log" || true) lines about headers" ;;
+    hawkeye) gate_detail="$(grep -o 'No missing header file has been found\|Found missing header files: .*' "$log" | head -n 1)" ;;
     typos) gate_detail="$(grep -c '^error:' "$log" || true) findings" ;;
     deny) gate_detail="$(grep -c '^error\[' "$log" || true) errors" ;;
     clippy) gate_detail="$(grep -c '^error' "$log" || true) error lines, $(grep -c '^warning' "$log" || true) warning lines" ;;
