@@ -240,7 +240,7 @@ RUST
     rm -rf "$dir/src/logging" "$dir/src/error"
     mkdir -p "$dir/src/error"
     git -C "$tree" archive "$c" src/common/base/src/logging src/common/base/src/error/log_config.rs |
-      tar -x -C "$dir/src" --strip-components=4
+      tar -x -m -C "$dir/src" --strip-components=4 # -m: new mtimes, so cargo rebuilds
     echo "== $c: $(git -C "$tree" log -1 --format=%s "$c")" >>"$log"
     if ! (cd "$dir" && CARGO_TARGET_DIR="$work/logging-check-target" cargo "+$toolchain" test --quiet &&
       CARGO_TARGET_DIR="$work/logging-check-target" cargo "+$toolchain" clippy --quiet --all-targets -- -D warnings) >>"$log" 2>&1; then
