@@ -1,12 +1,25 @@
-// RobustMQ's own grafana/ folder: the rules and dashboards that render.jsonnet
-// renders, under RobustMQ's file names and conventions, for the series in
-// integrations/robustmq/ (its grafana patch carries exactly these bytes;
-// scripts/robustmq-series-check.sh fails when they differ):
+// The mixin rendered for RobustMQ's own tree: the rules and dashboards its
+// grafana/ folder takes in the grafana pull request of integrations/robustmq/
+// (scripts/robustmq-series-check.sh fails when that PR's files differ):
 //   jsonnet -J mixin -S -m OUT mixin/robustmq-grafana.jsonnet
-// RobustMQ's robustmq-broker.json names its data source variable DS_PROMETHEUS,
-// so the dashboards' `datasource` variable is renamed in the rendered text: every
-// reference to it is `${datasource}`, `var-datasource=` or the variable's name.
-local rendered = import 'render.jsonnet';
+// RobustMQ owns its copy, so the files carry RobustMQ's licence header and no
+// pointer back here. What differs from render.jsonnet's rendering:
+// - the selector names RobustMQ's own Prometheus jobs, the ones that exist both
+//   in grafana/prometheus-config-example.yml and in
+//   docker/robustmq/monitoring/prometheus.yml (the series check verifies it);
+// - runbook links go to the runbook page the docs PR adds to RobustMQ's tree;
+// - the data source variable is robustmq-broker.json's DS_PROMETHEUS.
+local robustmqJobs = ['robustmq-mqtt-broker', 'robustmq-mqtt-broker-cluster'];
+local jobSelector = 'job=~"%s"' % std.join('|', robustmqJobs);
+
+local mixin = (import 'mixin.libsonnet') + {
+  _config+:: {
+    selector: jobSelector,
+    // A log shipper for RobustMQ sets the stream's job to the scrape job's name.
+    lokiSelector: jobSelector,
+    runbookURLPattern: 'https://github.com/robustmq/robustmq/blob/main/docs/en/Observability/Log-Metrics-Runbooks.md#%s',
+  },
+};
 
 local licence = |||
   # Copyright 2023 RobustMQ Team
@@ -24,9 +37,14 @@ local licence = |||
   # limitations under the License.
 
 |||;
-local source = 'https://github.com/robustmq/robustmq-log-metrics (mixin/)';
 
-local withoutFirstLine(text) = std.join('\n', std.split(text, '\n')[1:]);
+// jsonnet 0.18 prints an empty array as "[", a blank line, "]": make it "[]"
+// (as render.jsonnet does).
+local json(v) = std.foldl(
+  function(text, n) std.strReplace(text, '[\n\n' + std.repeat(' ', n) + ']', '[]'),
+  std.range(0, 12),
+  std.manifestJsonEx(v, '  ')
+) + '\n';
 local dsPrometheus(text) = std.foldl(
   function(t, r) std.strReplace(t, r[0], r[1]),
   [
@@ -36,13 +54,19 @@ local dsPrometheus(text) = std.foldl(
   ],
   text
 );
+local dashboards = mixin.grafanaDashboards;
 
-{
+local files = {
   'grafana/robustmq-log-metrics-rules.yml':
     licence +
-    '# Log metrics recording rules and alerts (robustmq_log_events_total and the appender\n' +
-    '# counters of the log_metrics appender), rendered from %s; do not edit by hand.\n' % source +
-    withoutFirstLine(rendered['alerts/robustmq-logs.rules.yml']),
-  'grafana/robustmq-log-overview.json': dsPrometheus(rendered['dashboards/robustmq-log-overview.json']),
-  'grafana/robustmq-log-events.json': dsPrometheus(rendered['dashboards/robustmq-log-events.json']),
-}
+    '# Recording rules and alerts on the families of the log_metrics appender\n' +
+    '# (docs/en/Observability/Log-Metrics.md); one runbook per alert in\n' +
+    '# docs/en/Observability/Log-Metrics-Runbooks.md.\n' +
+    (import 'yaml.libsonnet').groups(mixin.prometheusRules.groups + mixin.prometheusAlerts.groups),
+} + {
+  ['grafana/' + name]: dsPrometheus(json(dashboards[name]))
+  for name in std.objectFields(dashboards)
+};
+
+// `jsonnet -S -m` ends every file with a newline of its own.
+{ [path]: std.rstripChars(files[path], '\n') for path in std.objectFields(files) }

@@ -7,8 +7,8 @@
 #   scripts/robustmq-migrate.sh [RMQ_DIR]
 #
 # RMQ_DIR is rewritten in place: give it a copy. Without it, the snapshot
-# (ROBUSTMQ_SNAPSHOT, default ../shared/robustmq/robustmq-8bd49dc59.tar.gz beside
-# this repository) is extracted into WORK_DIR (default a new temporary folder).
+# (RMQ_SNAPSHOT; the default is in scripts/lib/robustmq-common.sh) is
+# extracted into WORK_DIR (default a new temporary folder).
 #
 # Environment: LINT (a built robustmq-log-lint; default: build it in release),
 # CARGO_TARGET_DIR (for RobustMQ's build; keep it outside the tree),
@@ -33,11 +33,9 @@ if [ $# -eq 1 ]; then
     exit 2
   fi
 else
-  snapshot=${ROBUSTMQ_SNAPSHOT:-$repo/../shared/robustmq/robustmq-8bd49dc59.tar.gz}
-  if [ ! -f "$snapshot" ]; then
-    echo "migrate: no RMQ_DIR given and no snapshot at $snapshot (set ROBUSTMQ_SNAPSHOT)" >&2
-    exit 2
-  fi
+  # shellcheck source=scripts/lib/robustmq-common.sh
+  . "$repo/scripts/lib/robustmq-common.sh"
+  snapshot=$(rmq_snapshot) || { echo "migrate: no RMQ_DIR given" >&2; exit 2; }
   say "extracting $snapshot into $work"
   tar -xzf "$snapshot" -C "$work"
   dir=$work/robustmq

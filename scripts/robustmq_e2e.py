@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Runs RobustMQ's own broker-server with the log_metrics appender and checks it.
 
-Called by scripts/robustmq-e2e.sh after the series is applied and built. The
+Called by scripts/robustmq-e2e.sh after the pull requests are applied and built. The
 broker binds its ports on every interface (its own design); all traffic here
 goes to 127.0.0.1, and every process started here is stopped on the way out,
 also when an assertion fails.
@@ -9,7 +9,7 @@ also when an assertion fails.
 Runs, each from an empty ./data:
   1. without the appender (logger.toml minus its [log_metrics] table): the
      families RobustMQ serves on its own;
-  2. with the series' logger.toml: real MQTT traffic (mosquitto_pub/_sub), then
+  2. with the pull requests' logger.toml: real MQTT traffic (mosquitto_pub/_sub), then
      the families, the OpenMetrics text, the per-level counts against the
      [server] file's lines, the event names, a real Prometheus with the shipped
      rules, and SIGTERM;
@@ -51,7 +51,7 @@ LOG_FAMILIES = {
 BROKER_PORTS = (1883, 58080, 1228)
 
 # What the MQTT actions below must produce, by name, under service mqtt-broker
-# (integrations/robustmq/phase1/events-mqtt-broker.md lists every name).
+# (integrations/robustmq/02-refactor-mqtt-broker-log-events-core/events-mqtt-broker.md lists every name).
 EXPECTED_EVENTS = [
     ("warn", "auth_failed"),  # the bad login
     ("warn", "connection_rejected"),  # the CONNECT with a client id too long for MQTT 3.1.1
@@ -455,9 +455,11 @@ def run_prometheus(rules, workdir):
         "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
         f"rule_files: ['{rules}']\n"
         "scrape_configs:\n"
-        "  - job_name: robustmq\n"
+        # The job of RobustMQ's grafana/prometheus-config-example.yml, which the
+        # rules select, with its target label `service` and honor_labels.
+        "  - job_name: robustmq-mqtt-broker\n"
         "    honor_labels: true\n"
-        "    static_configs: [{targets: ['127.0.0.1:58080'], labels: {cluster: e2e}}]\n"
+        "    static_configs: [{targets: ['127.0.0.1:58080'], labels: {cluster: e2e, service: mqtt-broker}}]\n"
     )
     r = subprocess.run(["promtool", "check", "rules", rules], capture_output=True, text=True)
     if r.returncode != 0:
@@ -475,8 +477,11 @@ def run_prometheus(rules, workdir):
         return json.loads(body)["data"]["result"]
 
     def labelled():
-        result = query('robustmq_log_events_total{job="robustmq",service="mqtt-broker"}')
-        return result if result and all("exported_service" not in r["metric"] for r in result) else None
+        result = query('robustmq_log_events_total{job="robustmq-mqtt-broker",service="mqtt-broker"}')
+        # Without honor_labels every series would carry the target's
+        # service="mqtt-broker" and its own service as exported_service.
+        other = query('robustmq_log_events_total{job="robustmq-mqtt-broker",service="meta-service"}')
+        return result if result and other and all("exported_service" not in r["metric"] for r in result + other) else None
 
     series = poll("Prometheus to scrape mqtt-broker's counts with their own service label", labelled, 90, 1)
     log(f"Prometheus scraped {len(series)} mqtt-broker series, labels {sorted(series[0]['metric'])}")
@@ -521,8 +526,8 @@ def check_typo(tree, binary, logger_text, workdir):
         broker.stop()
         fail("broker-server started with a mistyped log_metrics key")
     out = broker.tail(200)
-    # 0007: the error's message and exit status 1, not a panic's Debug form.
-    wanted = "broker-server: invalid logging configuration: log_metrics appender: unknown key `presett`"
+    # PR 01 (fix(cmd)): the error's message and exit status 1, not a panic's Debug form.
+    wanted = "broker-server: failed to initialize logging: log_metrics appender: unknown key `presett`"
     if code != 1 or wanted not in out or "panicked" in out:
         fail(f"a mistyped key must stop start-up with exit 1 and {wanted!r}; exit {code}:\n{out}")
     line = next(l for l in out.splitlines() if wanted in l)
@@ -586,7 +591,7 @@ def main():
         baseline = parse_families(scrape())
         broker.stop()
 
-        log("run 2: with the series' logger.toml")
+        log("run 2: with the pull requests' logger.toml")
         broker = Broker(tree, a.broker, loggers["with"], workdir).start().wait_ready()
         drive_mqtt()
         check_exact_counts(broker)
