@@ -230,7 +230,7 @@ impl AppenderTable {
 ///
 /// Then, once the queue has drained, `lines + dropped` equals the events at
 /// the appender's levels, exactly, and `bytes` is what the sink accepted
-/// (`tests/appender.rs` checks both over HTTP). Wrapping `non_blocking`
+/// (`tests/live/appender_exactness.rs` checks both over HTTP). Wrapping `non_blocking`
 /// itself (`console.make_writer(writer)`) would count every line handed to
 /// the queue, dropped or not, as written.
 ///

@@ -15,7 +15,7 @@ try:
 except ImportError:
     sys.stderr.write(
         "python package prometheus-client is missing: run `bash .ci/install-tools` "
-        "or `python3 -m pip install prometheus-client==0.21.1`\n"
+        "(scripts/lib/install.sh pins its version)\n"
     )
     sys.exit(3)
 
