@@ -4,16 +4,26 @@
 
 # The RobustMQ tree the pull requests are made against (commit 8bd49dc59, a
 # tarball whose one top folder is robustmq/). RMQ_SNAPSHOT overrides the
-# default, shared/robustmq/ beside the repository's main checkout (for a git
-# worktree, beside the checkout that holds the .git directory).
+# default, shared/robustmq/ beside the repository's main checkout or beside one
+# of its parent folders (for a git worktree, the checkout that holds .git).
 rmq_snapshot() {
   local main="$repo" common
   if common=$(git -C "$repo" rev-parse --path-format=absolute --git-common-dir 2>/dev/null); then
     main=$(dirname "$common")
   fi
-  local snapshot="${RMQ_SNAPSHOT:-$main/../shared/robustmq/robustmq-8bd49dc59.tar.gz}"
+  local rel=shared/robustmq/robustmq-8bd49dc59.tar.gz snapshot="${RMQ_SNAPSHOT:-}" dir
+  if [ -z "$snapshot" ]; then
+    # The nearest shared/ beside the checkout or beside one of its parent folders
+    # (a CI clone may sit a level deeper than the main checkout).
+    snapshot="$main/../$rel"
+    dir=$(cd "$main/.." && pwd)
+    while [ ! -f "$snapshot" ] && [ "$dir" != / ]; do
+      [ -f "$dir/$rel" ] && snapshot="$dir/$rel"
+      dir=$(dirname "$dir")
+    done
+  fi
   if [ ! -f "$snapshot" ]; then
-    echo "RobustMQ snapshot not found at $snapshot; set RMQ_SNAPSHOT" >&2
+    echo "RobustMQ snapshot not found (no $rel beside the checkout or its parents); set RMQ_SNAPSHOT" >&2
     return 2
   fi
   (cd "$(dirname "$snapshot")" && echo "$PWD/$(basename "$snapshot")")
