@@ -188,15 +188,7 @@ fn a_fifty_broker_storm_pages_once_per_service_and_resolves() {
     let shipped =
         std::fs::read_to_string(support::repo_dir().join("deploy/alertmanager/alertmanager.yml"))
             .unwrap();
-    let config = shipped
-        .replace(
-            "http://pager.monitoring.svc:8080/robustmq",
-            &format!("http://{hook}/page"),
-        )
-        .replace(
-            "http://tickets.monitoring.svc:8080/robustmq",
-            &format!("http://{hook}/ticket"),
-        )
+    let config = receivers_at(&shipped, &hook)
         .replace("group_wait: 30s", "group_wait: 1s")
         .replace("group_interval: 5m", "group_interval: 1s");
     assert!(config.contains(&format!("{hook}/page")) && config.contains("group_wait: 1s"));
@@ -484,16 +476,7 @@ fn the_alertmanager_config_routes_only_alerts_of_its_own_namespace() {
     );
     route["group_wait"] = "1s".into();
     route["group_interval"] = "1s".into();
-    let text = serde_yaml::to_string(&config)
-        .unwrap()
-        .replace(
-            "http://pager.monitoring.svc:8080/robustmq",
-            &format!("http://{hook}/page"),
-        )
-        .replace(
-            "http://tickets.monitoring.svc:8080/robustmq",
-            &format!("http://{hook}/ticket"),
-        );
+    let text = receivers_at(&serde_yaml::to_string(&config).unwrap(), &hook);
     assert!(text.contains(&format!("{hook}/page")), "{text}");
     let (mut am, am_addr) = start_alertmanager(&text, dir.path());
 
@@ -544,4 +527,17 @@ fn the_alertmanager_config_routes_only_alerts_of_its_own_namespace() {
     );
     assert!(services("ticket").is_empty());
     am.stop();
+}
+
+/// The shipped receivers' URLs (deploy/alertmanager/) pointed at the test's webhook.
+fn receivers_at(config: &str, hook: &impl std::fmt::Display) -> String {
+    config
+        .replace(
+            "http://pager.monitoring.svc:8080/robustmq",
+            &format!("http://{hook}/page"),
+        )
+        .replace(
+            "http://tickets.monitoring.svc:8080/robustmq",
+            &format!("http://{hook}/ticket"),
+        )
 }
