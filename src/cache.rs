@@ -476,6 +476,23 @@ impl LabelFieldReader<'_> {
     // copy needs was 10 instructions per field in callgrind).
     #[inline(never)]
     fn compare_or_store(&mut self, label: Label, value: &str) {
+        if value.len() > 32 {
+            self.compare_or_store_long(label, value);
+        } else {
+            self.compare_or_store_here(label, value);
+        }
+    }
+
+    /// Values over 32 bytes, out of line: their loop needs a register that
+    /// the short values' comparison does not, saved on every call.
+    #[cold]
+    #[inline(never)]
+    fn compare_or_store_long(&mut self, label: Label, value: &str) {
+        self.compare_or_store_here(label, value);
+    }
+
+    #[inline(always)]
+    fn compare_or_store_here(&mut self, label: Label, value: &str) {
         let memo = &self.reading.memo;
         let (held, found, memo_found) = match label {
             Label::Event => (&memo.event, &mut self.found.event, memo.hit.event),
@@ -583,20 +600,14 @@ fn bytes_equal(a: &str, b: &str) -> bool {
     if n != b.len() {
         return false;
     }
+    if n > 32 {
+        return long_bytes_equal(a, b);
+    }
     if n >= 16 {
-        let wide = |w: &[u8]| <[u8; 16]>::try_from(w).map_or(0, u128::from_ne_bytes);
-        let last = |s: &[u8]| s.last_chunk::<16>().map(|w| u128::from_ne_bytes(*w));
-        if n > 32 {
-            let blocks = a.chunks_exact(16).zip(b.chunks_exact(16));
-            if !blocks.into_iter().all(|(x, y)| wide(x) == wide(y)) {
-                return false;
-            }
-        } else if a.first_chunk::<16>().map(|w| u128::from_ne_bytes(*w))
-            != b.first_chunk::<16>().map(|w| u128::from_ne_bytes(*w))
-        {
-            return false;
-        }
-        return last(a) == last(b);
+        // The first and the last 16 bytes, one test for both.
+        let first = |s: &[u8]| s.first_chunk::<16>().map_or(0, |w| u128::from_ne_bytes(*w));
+        let last = |s: &[u8]| s.last_chunk::<16>().map_or(0, |w| u128::from_ne_bytes(*w));
+        return ((first(a) ^ first(b)) | (last(a) ^ last(b))) == 0;
     }
     if n >= 8 {
         let word = |s: &[u8], at: usize| {
@@ -620,6 +631,14 @@ fn bytes_equal(a: &str, b: &str) -> bool {
         || (byte(a, 0) == byte(b, 0)
             && byte(a, n / 2) == byte(b, n / 2)
             && byte(a, n - 1) == byte(b, n - 1))
+}
+
+/// [`bytes_equal`] for values over 32 bytes: blocks of 16, then the last 16.
+fn long_bytes_equal(a: &[u8], b: &[u8]) -> bool {
+    let wide = |w: &[u8]| <[u8; 16]>::try_from(w).map_or(0, u128::from_ne_bytes);
+    let last = |s: &[u8]| s.last_chunk::<16>().map(|w| u128::from_ne_bytes(*w));
+    let blocks = a.chunks_exact(16).zip(b.chunks_exact(16));
+    blocks.into_iter().all(|(x, y)| wide(x) == wide(y)) && last(a) == last(b)
 }
 
 #[cfg(test)]
