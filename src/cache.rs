@@ -143,8 +143,8 @@ fn field_bit(index: usize) -> u64 {
 }
 
 struct CallsiteCache {
-    /// Copied out of `info`: the hit path reads it without following the `Arc`.
-    internal: bool,
+    /// For an internal callsite, no field is read and the memo never hits:
+    /// the memo-miss path tests `info.internal`, the hit path does not.
     reading: Reading,
     info: Arc<CallsiteInfo>,
     /// Events without a service value: the callsite's own service.
@@ -232,9 +232,21 @@ impl Memo {
 
 impl CallsiteCache {
     fn new(info: Arc<CallsiteInfo>, max_len: usize) -> Self {
+        let mut reading = Reading::new(&info, max_len);
+        if info.internal {
+            // Reads no field, finds both absent, and has no cell: a miss.
+            reading.fields = Fields {
+                mask: 0,
+                event: usize::MAX,
+                service: usize::MAX,
+            };
+            reading.memo.hit = FoundFields {
+                event: Found::Absent,
+                service: Found::Absent,
+            };
+        }
         Self {
-            internal: info.internal,
-            reading: Reading::new(&info, max_len),
+            reading,
             info,
             own_service: ServiceCells::default(),
             services: IndexMap::default(),
@@ -350,9 +362,6 @@ impl ThreadCache {
             callsites, buffers, ..
         } = self;
         let (_, callsite) = callsites.get_index_mut(pos).ok_or(Uncached)?;
-        if callsite.internal {
-            return Ok(None);
-        }
         let found = read_label_fields(&callsite.reading, event, buffers);
         let memo = &callsite.reading.memo;
         if found == memo.hit {
@@ -375,6 +384,9 @@ impl CallsiteCache {
         found: FoundFields,
         buffers: &mut Buffers,
     ) -> Option<Arc<str>> {
+        if self.info.internal {
+            return None;
+        }
         // A partial hit left a value out of its buffer: put it back.
         if found.event == Found::SameAsMemo {
             buffers.event.clear();
