@@ -183,8 +183,11 @@ struct ServiceCells {
 /// Owned copies rather than positions in the maps: a hit then reads the
 /// values and the cell directly, without indexing.
 struct Memo {
-    /// `None` until the callsite counts an event through its cache.
-    cell: Option<Arc<Cell>>,
+    /// A cell of no series until the callsite counts an event through its
+    /// cache (an `Arc` rather than an `Option` of one: the hit path then
+    /// has no test for `None`). An internal callsite's events hit it and
+    /// count nowhere.
+    cell: Arc<Cell>,
     /// What reading the fields of an event with the memo's values finds:
     /// `SameAsMemo` for a value the memo holds, `Absent` for none. An event
     /// hits the memo when its fields find exactly this.
@@ -196,11 +199,11 @@ struct Memo {
 impl Default for Memo {
     fn default() -> Self {
         Self {
-            cell: None,
+            cell: Arc::new(Cell::unlisted()),
             // Nothing compares equal to an empty memo: a hit is impossible.
             hit: FoundFields {
-                event: Found::InBuffer,
-                service: Found::InBuffer,
+                event: Found::Unset,
+                service: Found::Unset,
             },
             event: String::new(),
             service: String::new(),
@@ -210,8 +213,8 @@ impl Default for Memo {
 
 impl Memo {
     fn set(&mut self, cell: &Arc<Cell>, service: Option<&str>, event: Option<&str>) {
-        if !self.cell.as_ref().is_some_and(|c| Arc::ptr_eq(c, cell)) {
-            self.cell = Some(cell.clone());
+        if !Arc::ptr_eq(&self.cell, cell) {
+            self.cell = cell.clone();
         }
         let keep = |held: &mut String, value: Option<&str>| {
             held.clear();
@@ -234,7 +237,7 @@ impl CallsiteCache {
     fn new(info: Arc<CallsiteInfo>, max_len: usize) -> Self {
         let mut reading = Reading::new(&info, max_len);
         if info.internal {
-            // Reads no field, finds both absent, and has no cell: a miss.
+            // Reads no field, finds both absent: a hit on a cell of no series.
             reading.fields = Fields {
                 mask: 0,
                 event: usize::MAX,
@@ -365,10 +368,8 @@ impl ThreadCache {
         let found = read_label_fields(&callsite.reading, event, buffers);
         let memo = &callsite.reading.memo;
         if found == memo.hit {
-            if let Some(cell) = &memo.cell {
-                cell.increment();
-                return Ok(None);
-            }
+            memo.cell.increment();
+            return Ok(None);
         }
         Ok(callsite.count_after_memo_miss(instance, found, buffers))
     }
@@ -431,6 +432,9 @@ enum Found {
     InBuffer,
     /// Equal to the memo's value; the buffer was not touched.
     SameAsMemo,
+    /// Only in the hit of a memo that has counted nothing yet: no event's
+    /// fields find it.
+    Unset,
 }
 
 /// `repr(C)` and compared as one `u16`: the memo test is then one load and
