@@ -357,9 +357,12 @@ impl ThreadCache {
             instance.id,
             event.metadata() as *const Metadata<'static> as usize,
         );
-        let pos = match self.last {
-            (last, pos) if last == key => pos,
-            _ => self.find_callsite(instance, event.metadata(), key),
+        let ((id, meta), pos) = self.last;
+        // One branch for both halves of the key.
+        let pos = if (id ^ key.0) | (meta ^ key.1) as u64 == 0 {
+            pos
+        } else {
+            self.find_callsite(instance, event.metadata(), key)
         };
         let ThreadCache {
             callsites, buffers, ..
