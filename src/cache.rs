@@ -716,6 +716,21 @@ mod tests {
     }
 
     #[test]
+    fn internal_events_are_not_counted_on_the_memo_hit_path_either() {
+        let (layer, handle) = LogMetrics::builder().build().unwrap();
+        let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(layer));
+        tracing::dispatcher::with_default(&dispatch, || {
+            for _ in 0..3 {
+                // The second and third take the memo-hit path.
+                tracing::info!(target: "robustmq_log_metrics::internal", event = "own", "x");
+                tracing::info!(event = "other", "x");
+            }
+        });
+        assert_eq!(handle.count("info", "robustmq", "own"), None);
+        assert_eq!(handle.count("info", "robustmq", "other"), Some(3));
+    }
+
+    #[test]
     fn bytes_equal_matches_slice_equality() {
         let long = "x".repeat(40);
         let words = [
@@ -740,6 +755,13 @@ mod tests {
             "abcdefghj",
             "connection_accepted",
             "connection_acceptee",
+            "xonnection_accepted",
+            "connection_xccepted",
+            "abcdefghijklmnopabcdefghijklmnop",
+            "abcdefghijklmnopabcdefghijklmnoq",
+            "abcdefghijklmnopabcdefghijklmnopq",
+            "abcdefghijklmnopabcdefghijklmnopr",
+            "xbcdefghijklmnopabcdefghijklmnopq",
             "ünïcødé",
             "日本語日本語",
             long.as_str(),
