@@ -143,8 +143,8 @@ fn field_bit(index: usize) -> u64 {
 }
 
 struct CallsiteCache {
-    /// Copied out of `info`: the hit path reads it without following the `Arc`.
-    internal: bool,
+    /// For an internal callsite, no field is read and the memo never hits:
+    /// the memo-miss path tests `info.internal`, the hit path does not.
     reading: Reading,
     info: Arc<CallsiteInfo>,
     /// Events without a service value: the callsite's own service.
@@ -183,8 +183,11 @@ struct ServiceCells {
 /// Owned copies rather than positions in the maps: a hit then reads the
 /// values and the cell directly, without indexing.
 struct Memo {
-    /// `None` until the callsite counts an event through its cache.
-    cell: Option<Arc<Cell>>,
+    /// A cell of no series until the callsite counts an event through its
+    /// cache (an `Arc` rather than an `Option` of one: the hit path then
+    /// has no test for `None`). An internal callsite's events hit it and
+    /// count nowhere.
+    cell: Arc<Cell>,
     /// What reading the fields of an event with the memo's values finds:
     /// `SameAsMemo` for a value the memo holds, `Absent` for none. An event
     /// hits the memo when its fields find exactly this.
@@ -196,11 +199,11 @@ struct Memo {
 impl Default for Memo {
     fn default() -> Self {
         Self {
-            cell: None,
+            cell: Arc::new(Cell::unlisted()),
             // Nothing compares equal to an empty memo: a hit is impossible.
             hit: FoundFields {
-                event: Found::InBuffer,
-                service: Found::InBuffer,
+                event: Found::Unset,
+                service: Found::Unset,
             },
             event: String::new(),
             service: String::new(),
@@ -210,8 +213,8 @@ impl Default for Memo {
 
 impl Memo {
     fn set(&mut self, cell: &Arc<Cell>, service: Option<&str>, event: Option<&str>) {
-        if !self.cell.as_ref().is_some_and(|c| Arc::ptr_eq(c, cell)) {
-            self.cell = Some(cell.clone());
+        if !Arc::ptr_eq(&self.cell, cell) {
+            self.cell = cell.clone();
         }
         let keep = |held: &mut String, value: Option<&str>| {
             held.clear();
@@ -232,9 +235,21 @@ impl Memo {
 
 impl CallsiteCache {
     fn new(info: Arc<CallsiteInfo>, max_len: usize) -> Self {
+        let mut reading = Reading::new(&info, max_len);
+        if info.internal {
+            // Reads no field, finds both absent: a hit on a cell of no series.
+            reading.fields = Fields {
+                mask: 0,
+                event: usize::MAX,
+                service: usize::MAX,
+            };
+            reading.memo.hit = FoundFields {
+                event: Found::Absent,
+                service: Found::Absent,
+            };
+        }
         Self {
-            internal: info.internal,
-            reading: Reading::new(&info, max_len),
+            reading,
             info,
             own_service: ServiceCells::default(),
             services: IndexMap::default(),
@@ -342,24 +357,22 @@ impl ThreadCache {
             instance.id,
             event.metadata() as *const Metadata<'static> as usize,
         );
-        let pos = match self.last {
-            (last, pos) if last == key => pos,
-            _ => self.find_callsite(instance, event.metadata(), key),
+        let ((id, meta), pos) = self.last;
+        // One branch for both halves of the key.
+        let pos = if (id ^ key.0) | (meta ^ key.1) as u64 == 0 {
+            pos
+        } else {
+            self.find_callsite(instance, event.metadata(), key)
         };
         let ThreadCache {
             callsites, buffers, ..
         } = self;
         let (_, callsite) = callsites.get_index_mut(pos).ok_or(Uncached)?;
-        if callsite.internal {
-            return Ok(None);
-        }
         let found = read_label_fields(&callsite.reading, event, buffers);
         let memo = &callsite.reading.memo;
         if found == memo.hit {
-            if let Some(cell) = &memo.cell {
-                cell.increment();
-                return Ok(None);
-            }
+            memo.cell.increment();
+            return Ok(None);
         }
         Ok(callsite.count_after_memo_miss(instance, found, buffers))
     }
@@ -375,6 +388,9 @@ impl CallsiteCache {
         found: FoundFields,
         buffers: &mut Buffers,
     ) -> Option<Arc<str>> {
+        if self.info.internal {
+            return None;
+        }
         // A partial hit left a value out of its buffer: put it back.
         if found.event == Found::SameAsMemo {
             buffers.event.clear();
@@ -411,6 +427,7 @@ impl Drop for ThreadCache {
 
 /// Where a label field's value ended up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
 enum Found {
     /// No such field, or an empty service value (no label at all in Prometheus).
     Absent,
@@ -418,12 +435,30 @@ enum Found {
     InBuffer,
     /// Equal to the memo's value; the buffer was not touched.
     SameAsMemo,
+    /// Only in the hit of a memo that has counted nothing yet: no event's
+    /// fields find it.
+    Unset,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
+/// `repr(C)` and compared as one `u16`: the memo test is then one load and
+/// one comparison instead of two of each.
+#[derive(Clone, Copy, Eq)]
+#[repr(C)]
 struct FoundFields {
     event: Found,
     service: Found,
+}
+
+impl FoundFields {
+    fn packed(self) -> u16 {
+        u16::from_ne_bytes([self.event as u8, self.service as u8])
+    }
+}
+
+impl PartialEq for FoundFields {
+    fn eq(&self, other: &Self) -> bool {
+        self.packed() == other.packed()
+    }
 }
 
 /// Reads the event and service fields of `event` into the buffers, unless
@@ -473,9 +508,32 @@ impl LabelFieldReader<'_> {
 
     // Out of line, so that `record_str` for the many fields that are not
     // labels stays a test and a return (saving and restoring the registers a
-    // copy needs was 10 instructions per field in callgrind).
+    // copy needs was 10 instructions per field in callgrind). One copy per
+    // label (`SERVICE`): the label is known in the code, not picked at run time.
     #[inline(never)]
-    fn compare_or_store(&mut self, label: Label, value: &str) {
+    fn compare_or_store<const SERVICE: bool>(&mut self, value: &str) {
+        let label = if SERVICE {
+            Label::Service
+        } else {
+            Label::Event
+        };
+        if value.len() > 32 {
+            self.compare_or_store_long(label, value);
+        } else {
+            self.compare_or_store_here(label, value);
+        }
+    }
+
+    /// Values over 32 bytes, out of line: their loop needs a register that
+    /// the short values' comparison does not, saved on every call.
+    #[cold]
+    #[inline(never)]
+    fn compare_or_store_long(&mut self, label: Label, value: &str) {
+        self.compare_or_store_here(label, value);
+    }
+
+    #[inline(always)]
+    fn compare_or_store_here(&mut self, label: Label, value: &str) {
         let memo = &self.reading.memo;
         let (held, found, memo_found) = match label {
             Label::Event => (&memo.event, &mut self.found.event, memo.hit.event),
@@ -541,7 +599,10 @@ enum Label {
 impl Visit for LabelFieldReader<'_> {
     fn record_str(&mut self, field: &Field, value: &str) {
         if let Some(label) = self.label(field) {
-            self.compare_or_store(label, value);
+            match label {
+                Label::Event => self.compare_or_store::<false>(value),
+                Label::Service => self.compare_or_store::<true>(value),
+            }
         }
     }
 
@@ -583,20 +644,14 @@ fn bytes_equal(a: &str, b: &str) -> bool {
     if n != b.len() {
         return false;
     }
+    if n > 32 {
+        return long_bytes_equal(a, b);
+    }
     if n >= 16 {
-        let wide = |w: &[u8]| <[u8; 16]>::try_from(w).map_or(0, u128::from_ne_bytes);
-        let last = |s: &[u8]| s.last_chunk::<16>().map(|w| u128::from_ne_bytes(*w));
-        if n > 32 {
-            let blocks = a.chunks_exact(16).zip(b.chunks_exact(16));
-            if !blocks.into_iter().all(|(x, y)| wide(x) == wide(y)) {
-                return false;
-            }
-        } else if a.first_chunk::<16>().map(|w| u128::from_ne_bytes(*w))
-            != b.first_chunk::<16>().map(|w| u128::from_ne_bytes(*w))
-        {
-            return false;
-        }
-        return last(a) == last(b);
+        // The first and the last 16 bytes, one test for both.
+        let first = |s: &[u8]| s.first_chunk::<16>().map_or(0, |w| u128::from_ne_bytes(*w));
+        let last = |s: &[u8]| s.last_chunk::<16>().map_or(0, |w| u128::from_ne_bytes(*w));
+        return ((first(a) ^ first(b)) | (last(a) ^ last(b))) == 0;
     }
     if n >= 8 {
         let word = |s: &[u8], at: usize| {
@@ -620,6 +675,14 @@ fn bytes_equal(a: &str, b: &str) -> bool {
         || (byte(a, 0) == byte(b, 0)
             && byte(a, n / 2) == byte(b, n / 2)
             && byte(a, n - 1) == byte(b, n - 1))
+}
+
+/// [`bytes_equal`] for values over 32 bytes: blocks of 16, then the last 16.
+fn long_bytes_equal(a: &[u8], b: &[u8]) -> bool {
+    let wide = |w: &[u8]| <[u8; 16]>::try_from(w).map_or(0, u128::from_ne_bytes);
+    let last = |s: &[u8]| s.last_chunk::<16>().map(|w| u128::from_ne_bytes(*w));
+    let blocks = a.chunks_exact(16).zip(b.chunks_exact(16));
+    blocks.into_iter().all(|(x, y)| wide(x) == wide(y)) && last(a) == last(b)
 }
 
 #[cfg(test)]
@@ -653,6 +716,21 @@ mod tests {
     }
 
     #[test]
+    fn internal_events_are_not_counted_on_the_memo_hit_path_either() {
+        let (layer, handle) = LogMetrics::builder().build().unwrap();
+        let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(layer));
+        tracing::dispatcher::with_default(&dispatch, || {
+            for _ in 0..3 {
+                // The second and third take the memo-hit path.
+                tracing::info!(target: "robustmq_log_metrics::internal", event = "own", "x");
+                tracing::info!(event = "other", "x");
+            }
+        });
+        assert_eq!(handle.count("info", "robustmq", "own"), None);
+        assert_eq!(handle.count("info", "robustmq", "other"), Some(3));
+    }
+
+    #[test]
     fn bytes_equal_matches_slice_equality() {
         let long = "x".repeat(40);
         let words = [
@@ -677,6 +755,13 @@ mod tests {
             "abcdefghj",
             "connection_accepted",
             "connection_acceptee",
+            "xonnection_accepted",
+            "connection_xccepted",
+            "abcdefghijklmnopabcdefghijklmnop",
+            "abcdefghijklmnopabcdefghijklmnoq",
+            "abcdefghijklmnopabcdefghijklmnopq",
+            "abcdefghijklmnopabcdefghijklmnopr",
+            "xbcdefghijklmnopabcdefghijklmnopq",
             "ünïcødé",
             "日本語日本語",
             long.as_str(),
