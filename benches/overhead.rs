@@ -9,7 +9,7 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
@@ -388,7 +388,10 @@ fn bytes_per_series(n: usize) -> f64 {
 // --------------------------------------------------------------- the table
 
 fn out_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    // The repository's target/: the manifest dir is dev/, which declares the benches.
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("dev/ has a parent directory")
         .join("target")
         .join("criterion-overhead")
 }

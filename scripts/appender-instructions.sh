@@ -62,7 +62,7 @@ done
 
 sub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", a - b }'; }
 rev=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
-if [ -n "$(git -C "$root" status --porcelain -- src Cargo.toml benches/appender_instructions.rs 2>/dev/null)" ]; then
+if [ -n "$(git -C "$root" status --porcelain -- src Cargo.toml dev/Cargo.toml benches/appender_instructions.rs 2>/dev/null)" ]; then
   rev="$rev+uncommitted"
 fi
 echo "## Instructions per written line (callgrind, N = $n and $((3 * n)) lines)"

@@ -124,7 +124,9 @@ if [ -n "$baseline" ]; then
   cp "$root/benches/instructions.rs" "$base_wt/benches/instructions.rs"
   mkdir -p "$base_wt/benches/baselines"
   cp "$root/benches/baselines/naive.rs" "$base_wt/benches/baselines/naive.rs"
-  if ! grep -q '^name = "instructions"' "$base_wt/Cargo.toml"; then
+  # The bench is declared in dev/Cargo.toml since the tests, benches and examples
+  # moved there; a revision from before declares it in Cargo.toml, or not at all.
+  if ! grep -qs '^name = "instructions"' "$base_wt/Cargo.toml" "$base_wt/dev/Cargo.toml"; then
     printf '\n[[bench]]\nname = "instructions"\nharness = false\n' >>"$base_wt/Cargo.toml"
   fi
   if [ -f "$root/Cargo.lock" ]; then
@@ -147,7 +149,7 @@ if [ -n "$keep" ]; then
 fi
 
 head_rev=$(git -C "$root" rev-parse --short HEAD)
-if [ -n "$(git -C "$root" status --porcelain -- src Cargo.toml benches/instructions.rs benches/baselines)" ]; then
+if [ -n "$(git -C "$root" status --porcelain -- src Cargo.toml dev/Cargo.toml benches/instructions.rs benches/baselines)" ]; then
   head_rev="$head_rev+uncommitted"
 fi
 

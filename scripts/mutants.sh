@@ -31,7 +31,7 @@ cases=(
         return Vec::new();
     }|-p robustmq-log-lint --test lint exit_codes"
   "mixin_comparison_counts_lines|tests/live/mixin.rs|        if committed != *text {|        if committed.lines().count() != text.lines().count() {|--test live mixin::the_comparison_notices_a_hand_edit"
-  "client_range_widened|Cargo.toml|prometheus-client = { version = \">=0.23.1, <0.27\", optional = true }|prometheus-client = { version = \">=0.23.0, <0.27\", optional = true }|--test live prometheus_client_versions::"
+  "client_range_widened|Cargo.toml|prometheus-client = \">=0.23.1, <0.27\"|prometheus-client = \">=0.23.0, <0.27\"|--test live prometheus_client_versions::"
 )
 
 wanted=("$@")

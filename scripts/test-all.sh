@@ -15,8 +15,8 @@
 #              node and the npm tools, python3 packages, nested cargo builds.
 #   lint-live  cargo test --workspace --all-features --test migrate
 #              the lint's fix on a fixture crate, built and run by a nested cargo.
-# The reference, heavy, live and lint-live binaries are `test = false` in their
-# Cargo.toml, so plain `cargo test` never builds them. A test whose tool is
+# The reference, heavy, live and lint-live binaries are `test = false` in
+# dev/Cargo.toml and lint/Cargo.toml, so plain `cargo test` never builds them. A test whose tool is
 # missing fails saying how to install it (`bash .ci/install-tools`, as root).
 #
 # `TIERS="fast reference" scripts/test-all.sh` runs only the named tiers.

@@ -6,7 +6,7 @@
 //! binary, `http`, `golden`, `soundness` and `overflow_warning` (each of these
 //! three alone in its process: see its header), the unit and doc tests,
 //! and the lint crate's tests; it needs nothing but cargo. The other tiers are
-//! `test = false` in Cargo.toml, so plain `cargo test` never builds them:
+//! `test = false` in dev/Cargo.toml, so plain `cargo test` never builds them:
 //! `reference` (tests/reference/main.rs), `live` (tests/live/main.rs) and
 //! `heavy` (tests/heavy/main.rs). `scripts/test-all.sh` runs every tier.
 //!

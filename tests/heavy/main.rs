@@ -5,7 +5,7 @@
 //! program; minutes of CPU. The tiers are listed in tests/core/main.rs.
 //!
 //! Each test holds [`alone`] for its whole run: what one measures of the
-//! process, another would move. `test = false` in Cargo.toml: plain `cargo
+//! process, another would move. `test = false` in dev/Cargo.toml: plain `cargo
 //! test` does not build it.
 //!
 //! ```text

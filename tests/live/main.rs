@@ -14,7 +14,7 @@
 //! `kubernetes-validate`: `bash .ci/install-tools` (as root) installs them all,
 //! and a test that finds one missing fails saying so. Also the demo broker:
 //! `cargo build --all-features --examples` first. `test = false` in
-//! Cargo.toml: plain `cargo test` does not build it.
+//! dev/Cargo.toml: plain `cargo test` does not build it.
 //!
 //! ```text
 //! cargo build --all-features --examples

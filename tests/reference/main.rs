@@ -7,7 +7,7 @@
 //! Needs `python3` with `prometheus-client` (pinned in .ci/install-tools) and
 //! `promtool` (Debian `prometheus`): `bash .ci/install-tools` (as root)
 //! installs them, and a test that finds one missing fails saying so.
-//! `test = false` in Cargo.toml: plain `cargo test` does not build it.
+//! `test = false` in dev/Cargo.toml: plain `cargo test` does not build it.
 //!
 //! `callsite_events`, `overflow` and `scrape` (tests/reference/) are binaries of
 //! this tier of their own: each asserts the exact set of series of its

@@ -188,13 +188,15 @@ pub fn event_counts(samples: &[Sample]) -> BTreeMap<(String, String, String), u6
 }
 
 pub fn support_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests")
-        .join("support")
+    repo_dir().join("tests").join("support")
 }
 
+/// The repository's root: the parent of dev/, the package that declares the tests.
 pub fn repo_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("dev/ has a parent directory")
+        .to_path_buf()
 }
 
 /// Path of a required tool, or a panic that says how to install it.
