@@ -207,8 +207,9 @@ fn disabled_layer_counts_nothing() {
 
 #[test]
 fn metrics_exporter_prometheus_escaping_is_lossy_which_is_why_we_render_ourselves() {
-    // A canary for the README's claim: the exporter treats `\\` and `\"` in a
-    // label value as already escaped, so a parser cannot give the value back.
+    // A canary for the claim in src/exposition/text.rs's header: the exporter
+    // treats `\\` and `\"` in a label value as already escaped, so a parser
+    // cannot give the value back.
     // If this starts failing, the exporter was fixed upstream.
     let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
     let handle = recorder.handle();
@@ -224,7 +225,7 @@ fn metrics_exporter_prometheus_escaping_is_lossy_which_is_why_we_render_ourselve
     // Logged: a, two backslashes, b. Exposed unescaped, parsed back: one backslash.
     assert_eq!(
         got, "a\\b",
-        "the exporter's escaping changed: if it is now exact, revisit the README's claim"
+        "the exporter's escaping changed: if it is now exact, revisit the claim in src/exposition/text.rs"
     );
 }
 
