@@ -8,7 +8,7 @@ local lib = import 'lib.libsonnet';
 {
   local c = $._config,
   local cl = c.clusterLabel,
-  local fleet = lib.labelList(c.fleetLabels + ['service']),
+  local fleet = lib.fleet(c),
   local w = c.rateWindow,
   local annotations(name, summary, description) = {
     summary: summary,

@@ -14,6 +14,9 @@
   // `a, b` for a `by (...)` or `on (...)` clause.
   labelList(labels):: std.join(', ', labels),
 
+  // The labels of a fleet, the unit that pages: `_config.fleetLabels` and `service`.
+  fleet(config):: self.labelList(config.fleetLabels + ['service']),
+
   // The runbook link of an alert.
   runbookURL(config, alert):: config.runbookURLPattern % std.asciiLower(alert),
 

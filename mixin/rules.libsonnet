@@ -13,7 +13,7 @@ local lib = import 'lib.libsonnet';
 {
   local c = $._config,
   local cl = c.clusterLabel,
-  local fleet = lib.labelList(c.fleetLabels + ['service']),
+  local fleet = lib.fleet(c),
   local w = c.rateWindow,
   local events(extra) = lib.series(c, 'robustmq_log_events_total', extra),
   local reserved = lib.alternatives(c.reservedEvents + [c.callSiteEventRegex]),
