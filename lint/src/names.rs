@@ -38,7 +38,7 @@ pub fn name_problem(name: &str) -> Option<String> {
 
 /// The last words of event names that report a failure: a name ending in one
 /// of these is a failure name.
-pub const FAILURE_SUFFIXES: [&str; 19] = [
+pub const FAILURE_SUFFIXES: [&str; 20] = [
     "failed",
     "error",
     "timeout",
@@ -57,6 +57,7 @@ pub const FAILURE_SUFFIXES: [&str; 19] = [
     "exceeded",
     "dropped",
     "lost",
+    "banned",
     "unknown",
 ];
 

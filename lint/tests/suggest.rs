@@ -392,3 +392,21 @@ fn robustmq_messages_get_the_names_they_mean() {
     }
     assert!(wrong.is_empty(), "{wrong:#?}");
 }
+
+#[test]
+fn a_blacklisted_client_is_a_ban_not_an_acl_denial() {
+    for call in [
+        r#"warn!("Connection refused: client {} is on the blacklist", client_id)"#,
+        r#"warn!("client {} is banned", client_id)"#,
+    ] {
+        let s = suggest_for("mqtt-broker", call).unwrap();
+        assert_ne!(s.event, "acl_denied", "{call}");
+        assert!(
+            robustmq_log_lint::is_failure_name(&s.event),
+            "{call}: {}",
+            s.event
+        );
+    }
+    let s = suggest_for("mqtt-broker", r#"warn!("publish denied by acl for {}", c)"#).unwrap();
+    assert_eq!(s.event, "acl_denied");
+}
