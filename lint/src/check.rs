@@ -9,8 +9,10 @@ use serde::{Serialize, Serializer};
 
 use crate::files::{map_files, CrateNames};
 use crate::level::Level;
-use crate::names::{is_error_name, name_problem, ERROR_FIELD};
-use crate::scan::{CallSite, EventField};
+use crate::names::{
+    is_error_name, is_number_field, name_problem, ERROR_FIELD, PROTOCOLS, PROTOCOL_FIELD,
+};
+use crate::scan::{CallSite, EventField, FieldValue};
 use crate::source::{calls_in, SkipKind};
 
 /// What a finding reports.
@@ -24,8 +26,14 @@ pub enum FindingKind {
     BadEventName,
     /// An event logged at more than one level.
     EventTwoLevels,
-    /// An error value in a field other than `error_msg`.
+    /// An error value in a field other than `error`.
     ErrorFieldName,
+    /// A number field (`elapsed_ms`, `connection_id`) recorded through
+    /// Display or Debug (`%x`, `?x`), which records a string.
+    NumberAsText,
+    /// A `protocol` value outside the standard's closed set, or recorded
+    /// through Display or Debug (an enum's own spelling).
+    ProtocolValue,
     /// A file that does not parse (skipped).
     ParseError,
     /// A file whose brackets nest too deep (skipped).
@@ -45,6 +53,8 @@ impl FindingKind {
             FindingKind::BadEventName => "bad-event-name",
             FindingKind::EventTwoLevels => "event-two-levels",
             FindingKind::ErrorFieldName => "error-field-name",
+            FindingKind::NumberAsText => "number-as-text",
+            FindingKind::ProtocolValue => "protocol-value",
             FindingKind::ParseError => "parse-error",
             FindingKind::TooDeep => "too-deep",
             FindingKind::Unreadable => "unreadable",
@@ -52,13 +62,19 @@ impl FindingKind {
         }
     }
 
-    /// Whether a finding of this kind makes `check` exit 1. Unstructured
-    /// calls and misnamed error fields are counted (a ratchet or baseline
-    /// bounds the former) and skipped files are reported, not failed.
+    /// Whether a finding of this kind makes `check` exit 1: the rules a
+    /// structured call breaks (a dynamic or bad name, a name at two levels, a
+    /// number recorded as text, a protocol outside the closed set).
+    /// Unstructured calls and misnamed error fields are counted (a ratchet or
+    /// baseline bounds the former) and skipped files are reported, not failed.
     pub fn fails_check(self) -> bool {
         matches!(
             self,
-            FindingKind::DynamicEvent | FindingKind::BadEventName | FindingKind::EventTwoLevels
+            FindingKind::DynamicEvent
+                | FindingKind::BadEventName
+                | FindingKind::EventTwoLevels
+                | FindingKind::NumberAsText
+                | FindingKind::ProtocolValue
         )
     }
 }
@@ -143,8 +159,12 @@ pub struct Summary {
     /// [`FindingKind::EventTwoLevels`] findings.
     pub event_two_levels: usize,
     /// Error values (a field or format argument named `e`, `err`,
-    /// `join_error` ...) logged anywhere but in `error_msg`.
-    pub error_values_outside_error_msg: usize,
+    /// `join_error` ...) logged anywhere but in `error`.
+    pub error_values_outside_error_field: usize,
+    /// [`FindingKind::NumberAsText`] findings.
+    pub number_as_text: usize,
+    /// [`FindingKind::ProtocolValue`] findings.
+    pub protocol_value: usize,
     /// Files the linter failed on.
     pub internal_errors: usize,
     /// Wall time of the run.
@@ -177,7 +197,7 @@ pub struct CheckReport {
 }
 
 impl CheckReport {
-    /// Dynamic events, bad names and events at two levels.
+    /// The findings that fail the run ([`FindingKind::fails_check`]).
     pub fn naming_errors(&self) -> usize {
         self.findings
             .iter()
@@ -277,18 +297,27 @@ pub fn check_files(files: &[PathBuf], opts: &CheckOptions<'_>) -> CheckReport {
                         .push(pending.len() - 1);
                 }
             }
-            for ((field, _), hint) in call.parts.fields.iter().zip(&call.parts.field_hints) {
+            for (((field, _), hint), value) in call
+                .parts
+                .fields
+                .iter()
+                .zip(&call.parts.field_hints)
+                .zip(&call.parts.field_values)
+            {
                 if field != ERROR_FIELD && is_error_name(hint) {
-                    report.summary.error_values_outside_error_msg += 1;
+                    report.summary.error_values_outside_error_field += 1;
                     pending.push(finding(
                         FindingKind::ErrorFieldName,
                         format!("the error value `{hint}` is logged as `{field}`: the standard field for an error's text is `{ERROR_FIELD}`"),
                     ));
                 }
+                if let Some(problem) = value_problem(field, value) {
+                    pending.push(finding(problem.0, problem.1));
+                }
             }
-            // An error formatted into the message is outside `error_msg` too
+            // An error formatted into the message is outside `error` too
             // (the unstructured finding already points at the call).
-            report.summary.error_values_outside_error_msg += call
+            report.summary.error_values_outside_error_field += call
                 .parts
                 .format_args
                 .iter()
@@ -342,11 +371,49 @@ pub fn check_files(files: &[PathBuf], opts: &CheckOptions<'_>) -> CheckReport {
             FindingKind::DynamicEvent => s.dynamic_event += 1,
             FindingKind::BadEventName => s.bad_event_name += 1,
             FindingKind::EventTwoLevels => s.event_two_levels += 1,
+            FindingKind::NumberAsText => s.number_as_text += 1,
+            FindingKind::ProtocolValue => s.protocol_value += 1,
             _ => {}
         }
     }
     report.summary.elapsed_ms = started.elapsed().as_millis() as u64;
     report
+}
+
+/// What is wrong with how a field records its value, if anything: a number
+/// field through `%`/`?`, or a `protocol` outside the closed set.
+fn value_problem(field: &str, value: &FieldValue) -> Option<(FindingKind, String)> {
+    let how = |c: char| if c == '%' { "Display" } else { "Debug" };
+    if field == PROTOCOL_FIELD {
+        let set = PROTOCOLS.join(", ");
+        return match (value.sigil, &value.literal) {
+            (None, Some(v)) if PROTOCOLS.contains(&v.as_str()) => None,
+            (None, Some(v)) => Some((
+                FindingKind::ProtocolValue,
+                format!("protocol {v:?} is not one of the standard's values ({set})"),
+            )),
+            (Some(c), _) => Some((
+                FindingKind::ProtocolValue,
+                format!(
+                    "`protocol` is recorded through {} (`{c}`), which logs the value's own spelling, not one of {set}: write a literal or map the value to one (the MQTT version is `mqtt_protocol`)",
+                    how(c)
+                ),
+            )),
+            // A plain expression (a `&'static str` from a match or a helper)
+            // cannot be checked without types.
+            (None, None) => None,
+        };
+    }
+    match value.sigil {
+        Some(c) if is_number_field(field) => Some((
+            FindingKind::NumberAsText,
+            format!(
+                "`{field}` is a number field recorded through {} (`{c}`), which makes it a string: record the value itself (`{field} = x`; a u128 `as u64`), or give a value that is not a number another name",
+                how(c)
+            ),
+        )),
+        _ => None,
+    }
 }
 
 /// The call's constant event name, or `None` after reporting why it has none.

@@ -42,12 +42,12 @@ pub use check::{check_files, CheckOptions, CheckReport, Finding, FindingKind, Su
 pub use files::{crate_of, map_files, rust_files, CrateNames};
 pub use level::Level;
 pub use names::{
-    is_catch_all, is_error_name, is_failure_name, name_problem, Category, EventDef, Taxonomy,
-    ERROR_FIELD, FAILURE_SUFFIXES, TAXONOMY_TOML,
+    is_catch_all, is_error_name, is_failure_name, is_number_field, name_problem, Category,
+    EventDef, Taxonomy, ERROR_FIELD, FAILURE_SUFFIXES, PROTOCOLS, PROTOCOL_FIELD, TAXONOMY_TOML,
 };
 pub use ratchet::{Baseline, BaselineResult, Ratchet};
 pub use rewrite::{fix_text, NamedCall, NamesFile, Outcome};
-pub use scan::{CallParts, CallSite, EventField, FormatArg};
+pub use scan::{CallParts, CallSite, EventField, FieldValue, FormatArg};
 pub use source::{
     calls_in, string_constants_in, with_parser_stack, SkipKind, Skipped, MAX_NESTING,
     PARSER_STACK_BYTES,

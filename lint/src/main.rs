@@ -243,14 +243,16 @@ fn check(a: &CheckArgs, out: &mut impl Write) -> Result<u8, Failure> {
         writeln!(out)?;
         writeln!(
             out,
-            "{} files ({} skipped), {} tracing calls, {} unstructured, {} dynamic events, {} naming errors, {} error values outside error_msg, in {:.2} s",
+            "{} files ({} skipped), {} tracing calls, {} unstructured, {} dynamic events, {} naming errors, {} numbers as text, {} protocol values, {} error values outside error, in {:.2} s",
             s.files,
             s.unparsed_files,
             s.calls,
             s.unstructured,
             s.dynamic_event,
             s.bad_event_name + s.event_two_levels,
-            s.error_values_outside_error_msg,
+            s.number_as_text,
+            s.protocol_value,
+            s.error_values_outside_error_field,
             s.elapsed_ms as f64 / 1000.0
         )?;
         if let Some(r) = &ratchet {

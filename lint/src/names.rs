@@ -38,7 +38,7 @@ pub fn name_problem(name: &str) -> Option<String> {
 
 /// The last words of event names that report a failure: a name ending in one
 /// of these is a failure name.
-pub const FAILURE_SUFFIXES: [&str; 19] = [
+pub const FAILURE_SUFFIXES: [&str; 20] = [
     "failed",
     "error",
     "timeout",
@@ -57,6 +57,7 @@ pub const FAILURE_SUFFIXES: [&str; 19] = [
     "exceeded",
     "dropped",
     "lost",
+    "banned",
     "unknown",
 ];
 
@@ -74,8 +75,51 @@ pub fn is_catch_all(name: &str) -> bool {
     name == "operation_failed" || name.ends_with("_event")
 }
 
-/// The field that carries an error's text (docs/log-format.md).
-pub const ERROR_FIELD: &str = "error_msg";
+/// The field that carries an error's text (docs/log-format.md): `error`, the
+/// name RobustMQ's own structured calls and tracing's documentation use.
+pub const ERROR_FIELD: &str = "error";
+
+/// The field that names a transport, and its closed set of values
+/// (docs/log-format.md, "Protocol values").
+pub const PROTOCOL_FIELD: &str = "protocol";
+
+/// The values [`PROTOCOL_FIELD`] may take: RobustMQ's five transports
+/// (`NetworkConnectionType::{Tcp, Tls, WebSocket, WebSockets, QUIC}`).
+pub const PROTOCOLS: [&str; 5] = ["tcp", "tls", "websocket", "websocket_tls", "quic"];
+
+/// Field names that carry a number: the standard's numeric fields, whose
+/// values are integers in RobustMQ (`connect_id` and `node_id` are `u64`,
+/// `pkid` is `u16`, ports `u32`, offsets `u64`).
+const NUMBER_FIELDS: [&str; 6] = [
+    "connection_id",
+    "node_id",
+    "pkid",
+    "port",
+    "offset",
+    "elapsed",
+];
+
+/// Units and counts: a field whose last word is one of these names a number
+/// (`elapsed_ms`, `batch_len`, `segment_bytes`, `secs`), since the word is
+/// the unit or the kind of quantity. `id` is not among them: `client_id` is
+/// a string.
+const NUMBER_WORDS: [&str; 12] = [
+    "ms", "us", "ns", "secs", "seconds", "millis", "bytes", "count", "len", "size", "total",
+    "attempts",
+];
+
+/// Whether the standard says that field `name` holds a number, so that it
+/// must be recorded as a value (`elapsed_ms = x`), not through Display or
+/// Debug (`%x`, `?x`), which record a string. Decided from the name alone:
+/// the linter sees no types, so the rule is a naming contract, and a value
+/// that is not a number needs a name outside it.
+pub fn is_number_field(name: &str) -> bool {
+    NUMBER_FIELDS.contains(&name)
+        || name
+            .rsplit('_')
+            .next()
+            .is_some_and(|last| NUMBER_WORDS.contains(&last))
+}
 
 /// Local names an error value goes by (`e`, `err`, `join_err`): such a value
 /// is logged as [`ERROR_FIELD`].

@@ -50,6 +50,7 @@ enum Failure {
     Dropped,
     Lost,
     Unknown,
+    Banned,
 }
 
 impl Failure {
@@ -74,6 +75,7 @@ impl Failure {
             Failure::Dropped => "dropped",
             Failure::Lost => "lost",
             Failure::Unknown => "unknown",
+            Failure::Banned => "banned",
         }
     }
 
@@ -479,6 +481,7 @@ fn failure_kind_at(clause: &[Tok], i: usize) -> Option<(Failure, usize)> {
         "exceeded" | "exceeds" | "exceed" => (Failure::Exceeded, 1),
         "dropped" | "dropping" | "discarded" | "discarding" => (Failure::Dropped, 1),
         "lost" => (Failure::Lost, 1),
+        "banned" | "blacklisted" => (Failure::Banned, 1),
         // `does not exist`: the negation before the verb.
         "does" | "do" if two("not") => match word(clause.get(i + 2)) {
             Some("exist") => (Failure::NotFound, 3),

@@ -48,7 +48,7 @@ pub struct NamedCall {
     #[serde(default)]
     pub fields: Vec<String>,
     /// Fields the call has already, to rename: old name -> new name
-    /// (`{ error = "error_msg" }`). Their values stay as written.
+    /// (`{ err = "error" }`). Their values stay as written.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub rename: BTreeMap<String, String>,
     /// The constant message that replaces the format string (shown as written:

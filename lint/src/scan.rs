@@ -59,6 +59,9 @@ pub struct CallParts {
     /// (`e` for `%e`, `client_id` for `conn.client_id()`); empty for a
     /// braced field set.
     pub field_hints: Vec<String>,
+    /// For each of `fields`, how it records its value; the default for a
+    /// braced field set.
+    pub field_values: Vec<FieldValue>,
     /// The message's format string literal.
     pub format: Option<Range<usize>>,
     /// Format arguments after the message.
@@ -67,6 +70,35 @@ pub struct CallParts {
     /// source position (made by a macro), a comment between arguments, a
     /// message that is not a literal, a braced field set.
     pub not_rewritable: Option<&'static str>,
+}
+
+/// How a field records its value: through Display (`%x`), Debug (`?x`) or as
+/// a value (`x`), and the string when the value is a string literal.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FieldValue {
+    /// `'%'` (Display) or `'?'` (Debug) when the value has a sigil.
+    pub sigil: Option<char>,
+    /// The string when the value is a string literal (`protocol = "tcp"`).
+    pub literal: Option<String>,
+}
+
+impl FieldValue {
+    fn of(value: &[TokenTree]) -> Self {
+        let (sigil, v) = match value.first() {
+            Some(TokenTree::Punct(p)) if matches!(p.as_char(), '?' | '%') => {
+                (Some(p.as_char()), &value[1..])
+            }
+            _ => (None, value),
+        };
+        let literal = match v {
+            [TokenTree::Literal(lit)] => match syn::parse_str::<syn::Lit>(&lit.to_string()) {
+                Ok(syn::Lit::Str(s)) => Some(s.value()),
+                _ => None,
+            },
+            _ => None,
+        };
+        FieldValue { sigil, literal }
+    }
 }
 
 /// One argument after the format string.
@@ -480,6 +512,7 @@ impl Finder<'_> {
                     let r = take(seg, &mut why);
                     parts.fields.push(("{..}".to_owned(), r));
                     parts.field_hints.push(String::new());
+                    parts.field_values.push(FieldValue::default());
                     why.get_or_insert("it has a braced field set `{ .. }`");
                     i += 1;
                     continue;
@@ -493,6 +526,7 @@ impl Finder<'_> {
                     let r = take(seg, &mut why);
                     parts.fields.push((fname, r));
                     parts.field_hints.push(value_hint(&value));
+                    parts.field_values.push(FieldValue::of(&value));
                     i += 1;
                 }
                 None => break,

@@ -3,7 +3,7 @@
 
 use crate::format::{self, ArgRef, Piece};
 use crate::level::Level;
-use crate::names::{is_error_name, Taxonomy, ERROR_FIELD};
+use crate::names::{is_error_name, is_number_field, Taxonomy, ERROR_FIELD};
 use crate::phrase::Phrase;
 use crate::scan::{snake, CallSite};
 
@@ -138,7 +138,7 @@ pub fn suggest(
     if let Some(why) = call.parts.not_rewritable {
         return Err(format!("not safe to rewrite: {why}"));
     }
-    // An error the call already logs under another name moves to `error_msg`
+    // An error the call already logs under another name moves to `error`
     // (when that name is free).
     let mut rename: Vec<(String, String)> = Vec::new();
     let has_error_field = call.parts.fields.iter().any(|(n, _)| n == ERROR_FIELD);
@@ -253,7 +253,7 @@ pub fn suggest(
             continue; // the same argument twice: one field
         }
         done.push((key, ph.debug));
-        // The error's text goes to `error_msg` whatever the local is called;
+        // The error's text goes to `error` whatever the local is called;
         // its formatting stays, so the logged value does not change (and a
         // type without Display still compiles).
         let is_error = is_error_name(&base) || labelled_error;
@@ -270,6 +270,14 @@ pub fn suggest(
             n += 1;
         }
         used.push(name.clone());
+        // A number field records the value itself, not its text (the
+        // standard's typed fields): an integer's Display and Debug text are
+        // its value's, so the logged text does not change.
+        let sigil = if is_number_field(&name) {
+            String::new()
+        } else {
+            sigil.to_string()
+        };
         fields.push(if shorthand && name == expr {
             format!("{sigil}{expr}")
         } else {

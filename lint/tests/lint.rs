@@ -118,6 +118,9 @@ fn json_findings_carry_position_level_crate_and_the_log_message() {
         "dynamic_event",
         "bad_event_name",
         "event_two_levels",
+        "number_as_text",
+        "protocol_value",
+        "error_values_outside_error_field",
         "elapsed_ms",
     ] {
         assert!(
@@ -419,15 +422,16 @@ fn the_documented_taxonomy_is_the_one_suggest_uses() {
 }
 
 #[test]
-fn an_error_value_outside_error_msg_is_found_and_counted_but_does_not_fail() {
+fn an_error_value_outside_error_is_found_and_counted_but_does_not_fail() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("errors.rs"),
         concat!(
             "fn f(e: std::io::Error, join_err: String) {\n",
             "    tracing::warn!(event = \"disk_write_failed\", err = %e, \"disk write failed\");\n",
-            "    tracing::warn!(event = \"task_join_failed\", error_msg = %join_err, \"task join failed\");\n",
+            "    tracing::warn!(event = \"task_join_failed\", error = %join_err, \"task join failed\");\n",
             "    tracing::warn!(event = \"task_join_failed\", reason = ?join_err, \"task join failed\");\n",
+            "    tracing::warn!(event = \"disk_write_failed\", error_msg = %e, \"disk write failed\");\n",
             "    tracing::error!(\"write failed: {}\", e);\n",
             "}\n",
         ),
@@ -440,15 +444,148 @@ fn an_error_value_outside_error_msg_is_found_and_counted_but_does_not_fail() {
         .filter(|(_, k, _)| k == "error-field-name")
         .map(|(l, _, m)| (l, m))
         .collect();
-    assert_eq!(found.len(), 2, "{found:?}");
-    assert_eq!(found[0].0, 2);
+    let lines: Vec<u64> = found.iter().map(|(l, _)| *l).collect();
+    assert_eq!(lines, [2, 4, 5], "{found:?}");
     assert!(found[0].1.contains("`e` is logged as `err`"), "{found:?}");
     assert!(
         found[1].1.contains("`join_err` is logged as `reason`"),
         "{found:?}"
     );
-    // The two misnamed fields and the error formatted into the unstructured message.
-    assert_eq!(v["summary"]["error_values_outside_error_msg"], 3, "{v}");
+    assert!(
+        found[2].1.contains("`e` is logged as `error_msg`") && found[2].1.ends_with("is `error`"),
+        "{found:?}"
+    );
+    // The three misnamed fields and the error formatted into the unstructured message.
+    assert_eq!(v["summary"]["error_values_outside_error_field"], 4, "{v}");
+}
+
+#[test]
+fn a_number_field_recorded_through_display_or_debug_fails_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("numbers.rs"),
+        concat!(
+            "fn f(t: u128, id: u64, n: usize, client_id: String, d: std::time::Duration) {\n",
+            // Numbers as values: clean.
+            "    tracing::debug!(event = \"ack_forward_failed\", elapsed_ms = t as u64, connection_id = id, batch_len = n, \"a\");\n",
+            // Strings through Display, enums through Debug: clean (`_id` is not a number suffix).
+            "    tracing::debug!(event = \"ack_forward_failed\", client_id = %client_id, bucket_id = %client_id, mqtt_protocol = ?d, \"a\");\n",
+            // A unit suffix through Display, a standard number field through Debug.
+            "    tracing::debug!(event = \"ack_forward_failed\", elapsed_ms = %t, connection_id = ?id, \"a\");\n",
+            // Shorthand: the field is named after the expression.
+            "    tracing::debug!(event = \"ack_forward_failed\", %port, ?offset, \"a\");\n",
+            // A duration's Debug text under a unit name: the name says ms, the value says \"1.5s\".
+            "    tracing::debug!(event = \"ack_forward_failed\", timeout_ms = ?d, \"a\");\n",
+            "}\n",
+        ),
+    )
+    .unwrap();
+    let (code, v) = json(&[dir.path().to_str().unwrap()]);
+    let found: Vec<(u64, String)> = findings(&v)
+        .into_iter()
+        .filter(|(_, k, _)| k == "number-as-text")
+        .map(|(l, _, m)| (l, m))
+        .collect();
+    let lines: Vec<u64> = found.iter().map(|(l, _)| *l).collect();
+    assert_eq!(lines, [4, 4, 5, 5, 6], "{found:?}");
+    assert!(
+        found[0]
+            .1
+            .contains("`elapsed_ms` is a number field recorded through Display (`%`)"),
+        "{found:?}"
+    );
+    assert!(
+        found[1]
+            .1
+            .contains("`connection_id` is a number field recorded through Debug (`?`)"),
+        "{found:?}"
+    );
+    assert_eq!(v["summary"]["number_as_text"], 5, "{v}");
+    assert_eq!(code, 1, "a number recorded as text fails the run: {v}");
+}
+
+#[test]
+fn protocol_takes_one_of_the_closed_set() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("protocols.rs"),
+        concat!(
+            "fn f(network_type: u8, kind: &'static str) {\n",
+            "    tracing::error!(event = \"server_start_failed\", protocol = \"tcp\", \"a\");\n",
+            "    tracing::error!(event = \"server_start_failed\", protocol = \"websocket_tls\", \"a\");\n",
+            "    tracing::error!(event = \"server_start_failed\", protocol = \"websockets\", \"a\");\n",
+            "    tracing::error!(event = \"server_start_failed\", protocol = %network_type, \"a\");\n",
+            "    tracing::error!(event = \"server_start_failed\", ?protocol, \"a\");\n",
+            // A plain expression (a mapped `&'static str`) cannot be checked without types.
+            "    tracing::error!(event = \"server_start_failed\", protocol = kind, \"a\");\n",
+            // The MQTT version is another field.
+            "    tracing::error!(event = \"server_start_failed\", mqtt_protocol = ?network_type, \"a\");\n",
+            "}\n",
+        ),
+    )
+    .unwrap();
+    let (code, v) = json(&[dir.path().to_str().unwrap()]);
+    let found: Vec<(u64, String)> = findings(&v)
+        .into_iter()
+        .filter(|(_, k, _)| k == "protocol-value")
+        .map(|(l, _, m)| (l, m))
+        .collect();
+    let lines: Vec<u64> = found.iter().map(|(l, _)| *l).collect();
+    assert_eq!(lines, [4, 5, 6], "{found:?}");
+    assert_eq!(
+        found[0].1,
+        "protocol \"websockets\" is not one of the standard's values (tcp, tls, websocket, websocket_tls, quic)"
+    );
+    assert!(found[1].1.contains("through Display (`%`)"), "{found:?}");
+    assert!(found[2].1.contains("`mqtt_protocol`"), "{found:?}");
+    assert_eq!(v["summary"]["protocol_value"], 3, "{v}");
+    assert_eq!(code, 1, "{v}");
+}
+
+#[test]
+fn one_level_per_event_name_across_the_tree() {
+    let dir = tempfile::tempdir().unwrap();
+    for (krate, level) in [("a", "warn"), ("b", "error"), ("c", "warn")] {
+        let src = dir.path().join(krate).join("src");
+        std::fs::create_dir_all(&src).unwrap();
+        std::fs::write(
+            dir.path().join(krate).join("Cargo.toml"),
+            format!("[package]\nname = \"{krate}\"\n"),
+        )
+        .unwrap();
+        std::fs::write(
+            src.join("lib.rs"),
+            format!("fn f() {{ tracing::{level}!(event = \"auth_failed\", \"a\"); }}\n"),
+        )
+        .unwrap();
+    }
+    let (code, v) = json(&[dir.path().to_str().unwrap()]);
+    let two: Vec<&Value> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["kind"] == "event-two-levels")
+        .collect();
+    let crates: Vec<&str> = two.iter().map(|f| f["crate"].as_str().unwrap()).collect();
+    // Every call site of the name, in every crate, points at the conflict.
+    assert_eq!(crates, ["a", "b", "c"], "{v}");
+    assert_eq!(
+        two[0]["message"],
+        "event \"auth_failed\" is logged at error and warn: pick one level per event"
+    );
+    assert_eq!(code, 1, "{v}");
+    // The same name at one level in every crate is clean.
+    std::fs::write(
+        dir.path().join("b/src/lib.rs"),
+        "fn f() { tracing::warn!(event = \"auth_failed\", \"a\"); }\n",
+    )
+    .unwrap();
+    let (code, v) = json(&[dir.path().to_str().unwrap()]);
+    assert_eq!(
+        (code, v["summary"]["event_two_levels"].as_u64()),
+        (0, Some(0)),
+        "{v}"
+    );
 }
 
 #[test]
@@ -506,4 +643,32 @@ fn a_baseline_with_an_unknown_key_is_a_usage_error_naming_it() {
     let (code, _, err) = lint(&["--baseline", baseline.to_str().unwrap(), FORMS]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("unstructurd"), "{err}");
+}
+
+#[test]
+fn number_fields_are_told_by_their_name() {
+    use robustmq_log_lint::is_number_field;
+    for (name, number) in [
+        ("elapsed_ms", true),
+        ("received_at_ms", true),
+        ("secs", true),
+        ("segment_bytes", true),
+        ("subscription_count", true),
+        ("records_len", true),
+        ("connection_id", true),
+        ("node_id", true),
+        ("pkid", true),
+        ("port", true),
+        ("offset", true),
+        // Ids other than the standard's numeric ones are strings (`client_id`, a uuid).
+        ("client_id", false),
+        ("bucket_id", false),
+        ("topic_name", false),
+        ("protocol", false),
+        // A word that only ends like a unit is not one.
+        ("items", false),
+        ("forms", false),
+    ] {
+        assert_eq!(is_number_field(name), number, "{name}");
+    }
 }

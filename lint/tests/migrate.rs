@@ -194,12 +194,12 @@ fn suggest_then_fix_keeps_every_logged_value_and_adds_an_event() {
         session.fields,
         [
             "client_id = %conn.client_id()",
-            "connection_id = %conn.connection_id",
-            "secs = %30"
+            "connection_id = conn.connection_id",
+            "secs = 30"
         ]
     );
 
-    // The error value goes to `error_msg` whatever its local name, in the
+    // The error value goes to `error` whatever its local name, in the
     // formatting the message gave it (Display or Debug).
     let fields_of = |event: &str| {
         names
@@ -209,19 +209,16 @@ fn suggest_then_fix_keeps_every_logged_value_and_adds_an_event() {
             .map(|c| c.fields.clone())
             .unwrap_or_else(|| panic!("{event} in {names_text}"))
     };
-    assert_eq!(fields_of("connection_failed"), ["error_msg = ?e"]);
+    assert_eq!(fields_of("connection_failed"), ["error = ?e"]);
     let flush = names
         .calls
         .iter()
         .find(|c| c.event == "shard_flush_failed")
         .unwrap_or_else(|| panic!("{names_text}"));
-    assert_eq!(
-        flush.rename.get("error").map(String::as_str),
-        Some("error_msg")
-    );
+    assert_eq!(flush.rename.get("err").map(String::as_str), Some("error"));
     assert_eq!(
         fields_of("raft_append_failed"),
-        ["value = %3", "error_msg = %e"]
+        ["value = %3", "error = %e"]
     );
     // A failure message gets a failure name from its verb and object.
     assert_eq!(
@@ -360,18 +357,15 @@ fn suggest_then_fix_keeps_every_logged_value_and_adds_an_event() {
     for a in &after {
         assert!(
             a.get("e").is_none() && a.get("err").is_none(),
-            "the error is in error_msg: {a:?}"
+            "the error is in error: {a:?}"
         );
     }
     assert_eq!(
-        after
-            .iter()
-            .filter(|a| a.get("error_msg").is_some())
-            .count(),
+        after.iter().filter(|a| a.get("error").is_some()).count(),
         3,
         "{after:#?}"
     );
-    // The call that logged its error as `error` logs the same value as `error_msg`.
+    // The call that logged its error as `err` logs the same value as `error`.
     let flush = |events: &[Captured]| {
         events
             .iter()
@@ -382,6 +376,6 @@ fn suggest_then_fix_keeps_every_logged_value_and_adds_an_event() {
             .cloned()
             .unwrap()
     };
-    assert!(flush(&before).get("error").is_some());
-    assert_eq!(flush(&before).get("error"), flush(&after).get("error_msg"));
+    assert!(flush(&before).get("err").is_some());
+    assert_eq!(flush(&before).get("err"), flush(&after).get("error"));
 }

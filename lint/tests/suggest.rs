@@ -129,8 +129,24 @@ fn fields_keep_their_formatting_and_are_named_after_the_expression() {
         [
             "client_id = %self.client_id()",
             "conn_id = ?&conn.id",
-            "%secs",
-            "error_msg = ?e.to_string()"
+            "secs",
+            "error = ?e.to_string()"
+        ]
+    );
+    // ... except a number field (a unit, a count, a standard number field),
+    // which records the value itself: `secs` above, and these.
+    let s = suggest_for(
+        "mqtt-broker",
+        r#"debug!("ack of {} on {} after {}ms, {} attempts", pkid, conn.connection_id, elapsed_ms, n)"#,
+    )
+    .unwrap();
+    assert_eq!(
+        s.fields,
+        [
+            "pkid",
+            "connection_id = conn.connection_id",
+            "elapsed_ms",
+            "%n"
         ]
     );
     // A name already taken by a field, or reserved by tracing, gets a suffix.
@@ -276,7 +292,7 @@ fn catch_all_names_only_for_messages_without_verb_and_object() {
         (s.event.as_str(), s.source),
         ("operation_failed", NameSource::CatchAll)
     );
-    assert_eq!(s.fields, ["error_msg = %e"]);
+    assert_eq!(s.fields, ["error = %e"]);
     let s = suggest_for("storage-engine", r#"debug!("{}", x)"#).unwrap();
     assert_eq!(
         (s.event.as_str(), s.source),
@@ -290,32 +306,32 @@ fn catch_all_names_only_for_messages_without_verb_and_object() {
 }
 
 #[test]
-fn the_error_value_goes_to_error_msg_whatever_its_local_name() {
+fn the_error_value_goes_to_error_whatever_its_local_name() {
     for (call, want) in [
-        (r#"warn!("send failed: {}", err)"#, vec!["error_msg = %err"]),
-        (r#"warn!("send failed: {:?}", e)"#, vec!["error_msg = ?e"]),
-        (r#"warn!("send failed: {e}")"#, vec!["error_msg = %e"]),
+        (r#"warn!("send failed: {}", err)"#, vec!["error = %err"]),
+        (r#"warn!("send failed: {:?}", e)"#, vec!["error = ?e"]),
+        (r#"warn!("send failed: {e}")"#, vec!["error = %e"]),
         (
             r#"warn!("join failed: {}", join_err.to_string())"#,
-            vec!["error_msg = %join_err.to_string()"],
+            vec!["error = %join_err.to_string()"],
         ),
         // Named by the text before it: `error={}`, `error message: {}`.
         (
             r#"warn!("task {} failed, error={}", id, message)"#,
-            vec!["%id", "error_msg = %message"],
+            vec!["%id", "error = %message"],
         ),
         // A count of errors is no error.
         (
             r#"info!("batch sent: success={}, errors={}", ok, failures)"#,
             vec!["%ok", "%failures"],
         ),
-        // Two error values: the first is `error_msg`, the other keeps its name.
+        // Two error values: the first is `error`, the other keeps its name.
         (
             r#"warn!("a: {}, b: {}", e, err)"#,
-            vec!["error_msg = %e", "%err"],
+            vec!["error = %e", "%err"],
         ),
-        // A call that already has `error_msg`.
-        (r#"warn!(error_msg = %x, "send failed: {}", e)"#, vec!["%e"]),
+        // A call that already has `error`.
+        (r#"warn!(error = %x, "send failed: {}", e)"#, vec!["%e"]),
     ] {
         let s = suggest_for("mqtt-broker", call).unwrap();
         assert_eq!(s.fields, want, "{call}");
@@ -326,12 +342,15 @@ fn the_error_value_goes_to_error_msg_whatever_its_local_name() {
         r#"warn!("NATS queue send error [{}]: {}", queue_key, e)"#,
     )
     .unwrap();
-    assert_eq!(s.fields, ["%queue_key", "error_msg = %e"]);
+    assert_eq!(s.fields, ["%queue_key", "error = %e"]);
     // A field the call already has is renamed, not duplicated.
-    let s = suggest_for("mqtt-broker", r#"warn!(error = %e, "flush failed")"#).unwrap();
-    assert_eq!(s.rename, [("error".to_owned(), "error_msg".to_owned())]);
+    let s = suggest_for("mqtt-broker", r#"warn!(error_msg = %e, "flush failed")"#).unwrap();
+    assert_eq!(s.rename, [("error_msg".to_owned(), "error".to_owned())]);
     let s = suggest_for("mqtt-broker", r#"warn!(?err, "flush failed")"#).unwrap();
-    assert_eq!(s.rename, [("err".to_owned(), "error_msg".to_owned())]);
+    assert_eq!(s.rename, [("err".to_owned(), "error".to_owned())]);
+    // A call that logs its error as `error` already keeps it.
+    let s = suggest_for("mqtt-broker", r#"warn!(error = %e, "flush failed")"#).unwrap();
+    assert!(s.rename.is_empty(), "{:?}", s.rename);
 }
 
 #[derive(serde::Deserialize)]
@@ -372,4 +391,22 @@ fn robustmq_messages_get_the_names_they_mean() {
         assert_ne!(s.source, NameSource::CatchAll, "{}", c.call);
     }
     assert!(wrong.is_empty(), "{wrong:#?}");
+}
+
+#[test]
+fn a_blacklisted_client_is_a_ban_not_an_acl_denial() {
+    for call in [
+        r#"warn!("Connection refused: client {} is on the blacklist", client_id)"#,
+        r#"warn!("client {} is banned", client_id)"#,
+    ] {
+        let s = suggest_for("mqtt-broker", call).unwrap();
+        assert_ne!(s.event, "acl_denied", "{call}");
+        assert!(
+            robustmq_log_lint::is_failure_name(&s.event),
+            "{call}: {}",
+            s.event
+        );
+    }
+    let s = suggest_for("mqtt-broker", r#"warn!("publish denied by acl for {}", c)"#).unwrap();
+    assert_eq!(s.event, "acl_denied");
 }
