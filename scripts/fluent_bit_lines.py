@@ -93,6 +93,9 @@ class Definition:
             raise ShipError(f"one tail input, not {len(tail)}")
         self.paths = [p.strip() for v in values(tail[0], "path") for p in v.split(",")]
         self.exclude = [p.strip() for v in values(tail[0], "exclude_path") for p in v.split(",")]
+        # Skip_Long_Lines drops a line longer than Buffer_Max_Size (default 32k).
+        size = (values(tail[0], "buffer_max_size") or ["32k"])[0].lower()
+        self.max_line = int(size.rstrip("km")) * {"k": 1024, "m": 1024 * 1024}.get(size[-1], 1)
         self.filters = [(one(e, "name"), e) for n, e in conf if n == "FILTER"]
         names = [n for n, _ in self.filters]
         # Multiline first: it re-emits joined records at the start of the pipeline.
@@ -254,6 +257,9 @@ def ship(definition, lines):
     them) through the multiline and parser filters. Returns the shipped records as
     (parser name, record, the joined text); raises ShipError on a line that does not
     yield level and target, or whose event is lost."""
+    for line in lines:
+        if len(line.encode()) + 1 > definition.max_line:
+            raise ShipError(f"a {len(line.encode())}-byte line, which the tail input skips (Buffer_Max_Size): {line[:100]!r}")
     shipped = []
     for text in definition.join(lines):
         if ANSI in text:
@@ -290,7 +296,9 @@ def summary(shipped):
                 events.add(event)
         else:
             panics += 1
-    return {"records": len(shipped), "levels": levels, "events": sorted(events), "panics": panics}
+    longest = max((len(text.encode()) for _, _, text in shipped), default=0)
+    return {"records": len(shipped), "levels": levels, "events": sorted(events), "panics": panics,
+            "longest_record_bytes": longest}
 
 
 # ---------------------------------------------------------------------------
@@ -382,6 +390,7 @@ def self_test(definition):
         ("\x1b[2m2026-12-06T08:00:00.000001Z\x1b[0m \x1b[32m INFO\x1b[0m \x1b[2mbroker_server\x1b[0m\x1b[2m:\x1b[0m started", "an ANSI text line", "ANSI"),
         ("2026-12-06T08:00:00.000001Z  INFO broker_server: started", "a plain text line", "no parser"),
         (" ", "a line of spaces", "no parser"),
+        (line.replace('"m"', '"' + "m" * 300_000 + '"'), "a line longer than the tail's buffer", "Buffer_Max_Size"),
         (line[:-10], "a truncated JSON line", "no parser"),
         (line.replace("08:00:00.000001Z", "08:00:00"), "a timestamp without fraction", "Time_Format"),
         (line.replace('"WARN"', '"NOTICE"'), "an unknown level", "level"),
