@@ -604,11 +604,12 @@ for line in io.lines() do
   local level, pod, label_key, label_value = line:match("^(%S+) (%S+) (%S+) (%S+)$")
   local labels = {}
   if label_key ~= "-" then labels[label_key] = label_value end
+  labels["instance"] = "robustmq-sample"
   local record = { level = level, kubernetes = { namespace_name = "robustmq-system", pod_name = pod, labels = labels } }
   -- "-": a panic as robustmq_panic parses it, no level of its own.
   if level == "-" then record.level = nil; record.location = "src/a.rs:1:2" end
   local code, _, out = robustmq_record("robustmq.x", 0, record)
-  print(code, out.level, out.namespace, out.pod, tostring(out.node_id), tostring(out.target))
+  print(code, out.level, out.namespace, out.pod, tostring(out.node_id), tostring(out.target), out.cluster)
 end
 "#,
     )
@@ -653,14 +654,30 @@ end
         assert_eq!(row[0], "2", "the filter must report a changed record");
         assert_eq!(row[1], level.to_lowercase());
         assert!(["error", "warn", "info", "debug", "trace"].contains(&row[1].as_str()));
-        assert_eq!(&row[2..], ["robustmq-system", "robustmq-broker-2", "2", "nil"]);
+        assert_eq!(
+            &row[2..],
+            [
+                "robustmq-system",
+                "robustmq-broker-2",
+                "2",
+                "nil",
+                "robustmq-sample"
+            ]
+        );
     }
     assert_eq!(rows[levels.len()][4], "7", "the node-id pod label wins");
     assert_eq!(rows[levels.len() + 1][4], "0");
     // A panic is an error, with target "panic".
     assert_eq!(
         rows[levels.len() + 2][1..],
-        ["error", "robustmq-system", "robustmq-meta-1", "1", "panic"]
+        [
+            "error",
+            "robustmq-system",
+            "robustmq-meta-1",
+            "1",
+            "panic",
+            "robustmq-sample"
+        ]
     );
     // The Loki stream labels are the ones the dashboards' Explore links select on.
     let labels_line = conf
@@ -670,7 +687,7 @@ end
         .expect("loki Labels");
     for label in [
         "job=robustmq",
-        "cluster=robustmq-east",
+        "cluster=$cluster",
         "namespace=$namespace",
         "pod=$pod",
         "node_id=$node_id",
