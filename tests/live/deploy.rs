@@ -289,7 +289,10 @@ fn mixin_evaluation_interval() -> String {
 fn scrape_jobs(path: &str) -> Vec<Value> {
     let doc = &docs(&support::repo_dir().join(path))[0];
     let jobs = doc["scrape_configs"].as_sequence().unwrap().clone();
-    let names: Vec<&str> = jobs.iter().map(|j| j["job_name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = jobs
+        .iter()
+        .map(|j| j["job_name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["robustmq", "fluent-bit"], "{path}");
     jobs
 }
@@ -498,7 +501,16 @@ fn fluent_bit_ships_logs_only_and_its_parser_matches_the_demos_json_lines() {
     {
         let plugin = line.split_whitespace().nth(1).unwrap();
         assert!(
-            ["tail", "multiline", "kubernetes", "grep", "parser", "lua", "loki"].contains(&plugin),
+            [
+                "tail",
+                "multiline",
+                "kubernetes",
+                "grep",
+                "parser",
+                "lua",
+                "loki"
+            ]
+            .contains(&plugin),
             "unexpected plugin {plugin}"
         );
     }
@@ -728,18 +740,28 @@ fn fluent_bit_alerts_pass_promtool_and_match_their_prometheus_rule() {
         names.push(name);
         assert!(alert["for"].is_string(), "{name}: no for");
         assert!(
-            ["critical", "warning", "info"].contains(&alert["labels"]["severity"].as_str().unwrap()),
+            ["critical", "warning", "info"]
+                .contains(&alert["labels"]["severity"].as_str().unwrap()),
             "{name}: severity"
         );
         let a = &alert["annotations"];
-        assert!(!a["summary"].as_str().unwrap().contains("{{"), "{name}: static summary");
-        assert!(a["description"].as_str().unwrap().contains("$labels"), "{name}: description");
+        assert!(
+            !a["summary"].as_str().unwrap().contains("{{"),
+            "{name}: static summary"
+        );
+        assert!(
+            a["description"].as_str().unwrap().contains("$labels"),
+            "{name}: description"
+        );
         let anchor = name.to_lowercase();
         assert_eq!(
             a["runbook_url"].as_str().unwrap(),
             format!("https://github.com/robustmq/robustmq-log-metrics/blob/main/docs/runbooks.md#{anchor}")
         );
-        assert!(runbooks.contains(&format!("\n## {name}\n")), "docs/runbooks.md: no ## {name}");
+        assert!(
+            runbooks.contains(&format!("\n## {name}\n")),
+            "docs/runbooks.md: no ## {name}"
+        );
         let outcomes: Vec<bool> = cases["tests"]
             .as_sequence()
             .unwrap()
@@ -753,7 +775,10 @@ fn fluent_bit_alerts_pass_promtool_and_match_their_prometheus_rule() {
             "{name}: needs a firing and a quiet case"
         );
     }
-    assert_eq!(names, ["RobustMQFluentBitDown", "RobustMQFluentBitDroppingLogs"]);
+    assert_eq!(
+        names,
+        ["RobustMQFluentBitDown", "RobustMQFluentBitDroppingLogs"]
+    );
 }
 
 /// A real Prometheus applies the shipped fluent-bit job (prometheus.yml, the same in
@@ -775,17 +800,36 @@ fn the_fluent_bit_scrape_selects_its_daemonset_pods_on_the_metrics_port() {
         ports: vec![("http", 2020)],
     };
     let mut pods = operator_sample_pods();
-    pods.push(fluent_bit("fluent-bit-robustmq-x7k2p", "192.0.2.71", "robustmq"));
-    pods.push(fluent_bit("fluent-bit-robustmq-q9m4t", "192.0.2.72", "robustmq"));
+    pods.push(fluent_bit(
+        "fluent-bit-robustmq-x7k2p",
+        "192.0.2.71",
+        "robustmq",
+    ));
+    pods.push(fluent_bit(
+        "fluent-bit-robustmq-q9m4t",
+        "192.0.2.72",
+        "robustmq",
+    ));
     // Another team's Fluent Bit: not ours to alert on.
-    pods.push(fluent_bit("fluent-bit-logging-a1b2c", "192.0.2.73", "logging"));
-    // Role pod names the Kubernetes labels with their characters made safe, as Prometheus does.
+    pods.push(fluent_bit(
+        "fluent-bit-logging-a1b2c",
+        "192.0.2.73",
+        "logging",
+    ));
+    // Role pod names the Kubernetes labels with every character but [a-zA-Z0-9_] made `_`,
+    // as Prometheus does.
     let mut targets = pod_role_targets(&pods);
     for group in targets.as_array_mut().unwrap() {
         let labels = group["labels"].as_object_mut().unwrap();
         let renamed: Vec<(String, serde_json::Value)> = labels
             .iter()
-            .map(|(k, v)| (k.replace(['.', '/'], "_"), v.clone()))
+            .map(|(k, v)| {
+                let safe: String = k
+                    .chars()
+                    .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+                    .collect();
+                (safe, v.clone())
+            })
             .collect();
         *labels = renamed.into_iter().collect();
     }
@@ -801,16 +845,20 @@ fn the_fluent_bit_scrape_selects_its_daemonset_pods_on_the_metrics_port() {
         serde_yaml::from_str(&with_discovery("deploy/prometheus/prometheus.yml", file_sd)).unwrap();
     config.as_mapping_mut().unwrap().remove("alerting");
     let prom = support::Prometheus::start(&serde_yaml::to_string(&config).unwrap(), &[]);
-    let active = support::wait_for("the fluent-bit job's targets", Duration::from_secs(30), || {
-        let v = prom.get("/api/v1/targets");
-        let active: Vec<serde_json::Value> = v["data"]["activeTargets"]
-            .as_array()?
-            .iter()
-            .filter(|t| t["scrapePool"] == "fluent-bit")
-            .cloned()
-            .collect();
-        (!active.is_empty()).then_some(active)
-    });
+    let active = support::wait_for(
+        "the fluent-bit job's targets",
+        Duration::from_secs(30),
+        || {
+            let v = prom.get("/api/v1/targets");
+            let active: Vec<serde_json::Value> = v["data"]["activeTargets"]
+                .as_array()?
+                .iter()
+                .filter(|t| t["scrapePool"] == "fluent-bit")
+                .cloned()
+                .collect();
+            (!active.is_empty()).then_some(active)
+        },
+    );
     prom.stop();
     let mut got: Vec<(String, String, String)> = active
         .iter()
