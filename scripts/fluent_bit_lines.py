@@ -254,7 +254,8 @@ def accessor(key):
 
 def ship(definition, lines):
     """One container stream's console lines (stdout and stderr as the runtime interleaves
-    them) through the multiline and parser filters. Returns the shipped records as
+    them) through the tail input's line limit, the multiline filter, the grep filter's rules on
+    `log` (those on the kubernetes metadata need a pod: Definition.keeps) and the parser filter. Returns the shipped records as
     (parser name, record, the joined text); raises ShipError on a line that does not
     yield level and target, or whose event is lost."""
     for line in lines:

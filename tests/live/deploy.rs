@@ -3,8 +3,10 @@
 //! match their sources, Prometheus configs pass promtool, alert and evaluate at
 //! the costed interval, a real Prometheus applies the shipped scrape
 //! relabelling to the pods RobustMQ's operator makes of its sample resources,
-//! and Fluent Bit ships logs only with a parser that matches what the demo
-//! really writes.
+//! and Fluent Bit ships logs only, with a pipeline (tail, multiline, grep and
+//! parsers, applied by scripts/fluent_bit_lines.py) that reads what the demo
+//! really writes and real Rust panics; Fluent Bit's own metrics are scraped
+//! and alerted on (promtool cases).
 
 use crate::support;
 
