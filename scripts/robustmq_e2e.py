@@ -534,6 +534,76 @@ def check_typo(tree, binary, logger_text, workdir):
     log(f"mistyped key: exit {code}, {line.strip()[:300]}")
 
 
+def check_console_lines_ship(tree, binary, workdir):
+    """The console appender of the logger.toml RobustMQ's operator generates (PR 11: JSON, no
+    ANSI codes), on the real broker: its stdout and stderr in one file, as the container
+    runtime keeps them, through the shipped Fluent Bit definition (scripts/fluent_bit_lines.py
+    reads deploy/fluent-bit/fluent-bit.yaml): every line parses and yields level, target and,
+    where the line has one, fields.event. Then a real panic of broker-server (a --conf that
+    does not exist), without and with RUST_BACKTRACE=1: one record each."""
+    log("run 3b: the operator's console appender through the shipped Fluent Bit definition")
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import fluent_bit_lines
+
+    go = open(os.path.join(tree, "operator/controllers/robustmq_controller.go"), encoding="utf-8").read()
+    m = re.search(r"func \(r \*RobustMQReconciler\) generateTracingConfig\(.*?\) string \{\s*return `([^`]*)`", go, re.S)
+    if not m:
+        fail("no logger.toml literal in the operator's generateTracingConfig")
+    import tomllib
+    generated = m.group(1)
+    consoles = [(name, t) for name, t in tomllib.loads(generated).items() if t.get("kind") == "console"]
+    if len(consoles) != 1:
+        fail(f"the operator's logger.toml has {len(consoles)} console appenders, not one")
+    name, table = consoles[0]
+    if table.get("formatter") != "json" or table.get("ansi") is not False:
+        fail(f"the operator's console appender [{name}] must set formatter = \"json\" and ansi = false: {table}")
+    # That table's own lines, as the operator writes them (up to the next table header).
+    lines = generated.splitlines()
+    start = lines.index(f"[{name}]")
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("[")), len(lines))
+    logger = os.path.join(workdir, "logger-operator-console.toml")
+    open(logger, "w").write("\n".join(lines[start:end]) + "\n")
+
+    definition = fluent_bit_lines.Definition()
+    broker = Broker(tree, binary, logger, workdir).start().wait_ready()
+    drive_mqtt()
+    code = broker.stop()
+    if code != 0:
+        fail(f"broker-server exited with {code} after SIGTERM:\n{broker.tail()}")
+    console = open(broker.output, encoding="utf-8", errors="replace").read().splitlines()
+    try:
+        shipped = fluent_bit_lines.ship(definition, console)
+    except fluent_bit_lines.ShipError as e:
+        fail(f"the broker's console through the shipped Fluent Bit definition: {e}")
+    summary = fluent_bit_lines.summary(shipped)
+    if summary["records"] != len(console) or summary["panics"]:
+        fail(f"{len(console)} console lines shipped as {summary}")
+    got = {(r["level"].lower(), r["fields"].get("event")) for _, r, _ in shipped}
+    missing = [e for e in EXPECTED_EVENTS if e not in got]
+    if missing:
+        fail(f"events missing from the shipped records: {missing}; shipped events {summary['events']}")
+    log(f"operator console [{name}] {dict((k, v) for k, v in table.items() if k != 'targets')}: "
+        f"{len(console)} lines, each one record with level and target: {summary}")
+
+    for backtrace in ("0", "1"):
+        env = {k: v for k, v in os.environ.items() if k != "RUST_BACKTRACE"}
+        env["RUST_BACKTRACE"] = backtrace
+        r = subprocess.run([binary, "--conf", os.path.join(workdir, "no-such-server.toml")], cwd=tree,
+                           capture_output=True, text=True, timeout=60, env=env)
+        out = (r.stdout + r.stderr).splitlines()
+        if r.returncode == 0 or not any("panicked at" in l for l in out):
+            fail(f"broker-server with a missing --conf: exit {r.returncode}, no panic: {out[:10]}")
+        try:
+            shipped = fluent_bit_lines.ship(definition, out)
+        except fluent_bit_lines.ShipError as e:
+            fail(f"the broker's panic (RUST_BACKTRACE={backtrace}) through the shipped definition: {e}")
+        panics = [rec for _, rec, _ in shipped if "location" in rec]
+        if len(panics) != 1 or len(shipped) != 1:
+            fail(f"{len(out)} lines of one panic shipped as {len(shipped)} records: {[t[:80] for _, _, t in shipped]}")
+        log(f"broker-server panic (RUST_BACKTRACE={backtrace}): {len(out)} lines, one record at "
+            f"{panics[0]['location']}, thread {panics[0]['thread']}")
+
+
 def bench(tree, binary, loggers, workdir, rounds, messages=20000):
     """The same QoS 1 publish load, without and with the appender, alternated
     in ABBA order so that whatever drifts over the run (the broker's data
@@ -606,6 +676,7 @@ def main():
 
         log("run 3: a mistyped appender key")
         check_typo(tree, a.broker, logger_text, workdir)
+        check_console_lines_ship(tree, a.broker, workdir)
 
         if a.bench_rounds:
             log(f"run 4: publish load, {a.bench_rounds} rounds without/with the appender")

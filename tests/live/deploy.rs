@@ -3,8 +3,10 @@
 //! match their sources, Prometheus configs pass promtool, alert and evaluate at
 //! the costed interval, a real Prometheus applies the shipped scrape
 //! relabelling to the pods RobustMQ's operator makes of its sample resources,
-//! and Fluent Bit ships logs only with a parser that matches what the demo
-//! really writes.
+//! and Fluent Bit ships logs only, with a pipeline (tail, multiline, grep and
+//! parsers, applied by scripts/fluent_bit_lines.py) that reads what the demo
+//! really writes and real Rust panics; Fluent Bit's own metrics are scraped
+//! and alerted on (promtool cases).
 
 use crate::support;
 
@@ -120,13 +122,18 @@ fn prometheus_operator_resources_validate_against_their_schemas() {
                 .contains("monitoring.coreos.com/v1")
         })
         .collect();
-    assert_eq!(files.len(), 4, "{files:?}");
+    assert_eq!(files.len(), 5, "{files:?}");
     let (ok, text) = run(Command::new("node")
         .arg("validate-crs.mjs")
         .args(&files)
         .current_dir(&tools));
     assert!(ok, "{text}");
-    for kind in ["ServiceMonitor", "PrometheusRule", "AlertmanagerConfig"] {
+    for kind in [
+        "ServiceMonitor",
+        "PodMonitor",
+        "PrometheusRule",
+        "AlertmanagerConfig",
+    ] {
         assert!(
             text.contains(&format!("{kind}/")),
             "{kind} not checked: {text}"
@@ -279,49 +286,77 @@ fn mixin_evaluation_interval() -> String {
     .to_owned()
 }
 
-/// The `robustmq` job of a shipped Prometheus config.
-fn robustmq_job(path: &str) -> Value {
+/// The jobs of a shipped Prometheus config: `robustmq` (the brokers) and `fluent-bit`
+/// (deploy/fluent-bit/'s own metrics), in that order.
+fn scrape_jobs(path: &str) -> Vec<Value> {
     let doc = &docs(&support::repo_dir().join(path))[0];
-    let jobs = doc["scrape_configs"].as_sequence().unwrap();
-    assert_eq!(jobs.len(), 1, "{path}: one job");
-    jobs[0].clone()
+    let jobs = doc["scrape_configs"].as_sequence().unwrap().clone();
+    let names: Vec<&str> = jobs
+        .iter()
+        .map(|j| j["job_name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["robustmq", "fluent-bit"], "{path}");
+    jobs
 }
 
-/// A shipped config with its `kubernetes_sd_configs` swapped for `with`: Debian's
+/// The `robustmq` job of a shipped Prometheus config.
+fn robustmq_job(path: &str) -> Value {
+    scrape_jobs(path).remove(0)
+}
+
+/// A shipped config with each job's `kubernetes_sd_configs` swapped for `with`: Debian's
 /// Prometheus is built without Kubernetes service discovery, so neither it nor its
 /// promtool reads that block. The block's own keys are checked here by hand.
 fn with_discovery(path: &str, with: Value) -> String {
     let mut doc = docs(&support::repo_dir().join(path)).remove(0);
-    let job = &mut doc["scrape_configs"][0];
-    let sd = job["kubernetes_sd_configs"].clone();
-    assert_eq!(sd.as_sequence().map(Vec::len), Some(1), "{path}: {sd:?}");
-    let sd = &sd[0];
-    assert_eq!(sd["role"], "pod");
-    for key in sd.as_mapping().unwrap().keys() {
-        let k = key.as_str().unwrap();
-        assert!(
-            [
-                "role",
-                "selectors",
-                "namespaces",
-                "api_server",
-                "attach_metadata"
-            ]
-            .contains(&k),
-            "unknown kubernetes_sd_configs key {k}"
-        );
+    for job in doc["scrape_configs"].as_sequence_mut().unwrap() {
+        let name = job["job_name"].as_str().unwrap().to_owned();
+        let sd = job["kubernetes_sd_configs"].clone();
+        assert_eq!(sd.as_sequence().map(Vec::len), Some(1), "{path}: {sd:?}");
+        let sd = &sd[0];
+        assert_eq!(sd["role"], "pod");
+        for key in sd.as_mapping().unwrap().keys() {
+            let k = key.as_str().unwrap();
+            assert!(
+                [
+                    "role",
+                    "selectors",
+                    "namespaces",
+                    "api_server",
+                    "attach_metadata"
+                ]
+                .contains(&k),
+                "unknown kubernetes_sd_configs key {k}"
+            );
+        }
+        if name == "robustmq" {
+            // Every namespace: no `namespaces` block; the selector asks the API server for
+            // the operator's pods only.
+            assert!(sd.get("namespaces").is_none(), "{path}: fixed namespaces");
+            assert_eq!(
+                sd["selectors"],
+                serde_yaml::from_str::<Value>("[{role: pod, label: 'app=robustmq,instance'}]")
+                    .unwrap()
+            );
+        } else {
+            // The DaemonSet of deploy/fluent-bit/, in its namespace, by its labels.
+            assert_eq!(
+                sd["namespaces"]["names"],
+                serde_yaml::from_str::<Value>("[robustmq-system]").unwrap()
+            );
+            assert_eq!(
+                sd["selectors"],
+                serde_yaml::from_str::<Value>(
+                    "[{role: pod, label: 'app.kubernetes.io/name=fluent-bit,app.kubernetes.io/part-of=robustmq'}]"
+                )
+                .unwrap()
+            );
+        }
+        let job = job.as_mapping_mut().unwrap();
+        job.remove("kubernetes_sd_configs");
+        let (key, value) = with.as_mapping().unwrap().iter().next().unwrap();
+        job.insert(key.clone(), value.clone());
     }
-    // Every namespace: no `namespaces` block; the selector asks the API server for the
-    // operator's pods only.
-    assert!(sd.get("namespaces").is_none(), "{path}: fixed namespaces");
-    assert_eq!(
-        sd["selectors"],
-        serde_yaml::from_str::<Value>("[{role: pod, label: 'app=robustmq,instance'}]").unwrap()
-    );
-    let job = job.as_mapping_mut().unwrap();
-    job.remove("kubernetes_sd_configs");
-    let (key, value) = with.as_mapping().unwrap().iter().next().unwrap();
-    job.insert(key.clone(), value.clone());
     serde_yaml::to_string(&doc).unwrap()
 }
 
@@ -397,6 +432,11 @@ fn prometheus_configs_pass_promtool_alert_and_evaluate_at_the_costed_interval() 
         .is_some_and(|r| r.ends_with("/${1}")));
     cluster.as_mapping_mut().unwrap().remove("replacement");
     assert_eq!(agent_job, plain);
+    // And the agent scrapes Fluent Bit as the plain config does, for the central alerts.
+    assert_eq!(
+        scrape_jobs("deploy/prometheus/agent.yml")[1],
+        scrape_jobs("deploy/prometheus/prometheus.yml")[1]
+    );
 }
 
 /// Fluent Bit's strptime format as a regex, for the directives our parser uses.
@@ -463,7 +503,16 @@ fn fluent_bit_ships_logs_only_and_its_parser_matches_the_demos_json_lines() {
     {
         let plugin = line.split_whitespace().nth(1).unwrap();
         assert!(
-            ["tail", "kubernetes", "parser", "lua", "loki"].contains(&plugin),
+            [
+                "tail",
+                "multiline",
+                "kubernetes",
+                "grep",
+                "parser",
+                "lua",
+                "loki"
+            ]
+            .contains(&plugin),
             "unexpected plugin {plugin}"
         );
     }
@@ -530,11 +579,37 @@ fn fluent_bit_ships_logs_only_and_its_parser_matches_the_demos_json_lines() {
         "the matcher must reject other formats"
     );
 
+    // The whole shipped pipeline (tail, multiline, grep and parser filters, read out of the
+    // ConfigMap) by scripts/fluent_bit_lines.py, which the RobustMQ e2e applies to the real
+    // broker's console: its self-test, then these lines and real Rust 1.97 panics
+    // (deploy/fluent-bit/tests/rust-panics.txt: the stderr of a program that panics in a named
+    // thread and in main, without and with RUST_BACKTRACE=1) each parse and yield level,
+    // target and event, and each panic is one record.
+    let dir = tempfile::tempdir().unwrap();
+    let demo = dir.path().join("demo.log");
+    std::fs::write(&demo, lines.join("\n")).unwrap();
+    let script = support::repo_dir().join("scripts/fluent_bit_lines.py");
+    let (ok, text) = run(Command::new("python3").arg(&script).arg("self-test"));
+    assert!(ok, "{text}");
+    let (ok, text) = run(Command::new("python3")
+        .arg(&script)
+        .args(["check", "--min-events", "1", "--min-panics", "4", "--lines"])
+        .arg(&demo)
+        .arg("--lines")
+        .arg(support::repo_dir().join("deploy/fluent-bit/tests/rust-panics.txt")));
+    assert!(ok, "{text}");
+    let summary: serde_json::Value = serde_json::from_str(text.trim()).unwrap();
+    assert_eq!(summary["panics"], 4, "{summary}");
+    assert_eq!(
+        summary["records"].as_u64().unwrap(),
+        lines.len() as u64 + 4,
+        "one record per JSON line and per panic: {summary}"
+    );
+
     // The Lua filter, run by a real Lua on the demo's levels: lower-case levels
     // (the metrics' level label values) and the broker's pod and node id.
     let script = map["data"]["robustmq.lua"].as_str().unwrap();
     assert!(conf.contains("script  /fluent-bit/etc/robustmq.lua"));
-    let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("robustmq.lua"), script).unwrap();
     std::fs::write(
         dir.path().join("harness.lua"),
@@ -543,9 +618,12 @@ for line in io.lines() do
   local level, pod, label_key, label_value = line:match("^(%S+) (%S+) (%S+) (%S+)$")
   local labels = {}
   if label_key ~= "-" then labels[label_key] = label_value end
+  labels["instance"] = "robustmq-sample"
   local record = { level = level, kubernetes = { namespace_name = "robustmq-system", pod_name = pod, labels = labels } }
+  -- "-": a panic as robustmq_panic parses it, no level of its own.
+  if level == "-" then record.level = nil; record.location = "src/a.rs:1:2" end
   local code, _, out = robustmq_record("robustmq.x", 0, record)
-  print(code, out.level, out.namespace, out.pod, tostring(out.node_id))
+  print(code, out.level, out.namespace, out.pod, tostring(out.node_id), tostring(out.target), out.cluster)
 end
 "#,
     )
@@ -565,6 +643,7 @@ end
     }
     input.push_str("ERROR robustmq-broker-2 robustmq.io/node-id 7\n");
     input.push_str("ERROR robustmq-meta-0 apps.kubernetes.io/pod-index 0\n");
+    input.push_str("- robustmq-meta-1 - -\n");
     let mut lua = Command::new(support::tool("lua5.4"));
     lua.arg(dir.path().join("harness.lua"))
         .arg(dir.path().join("robustmq.lua"))
@@ -584,15 +663,36 @@ end
         .lines()
         .map(|l| l.split('\t').map(str::to_owned).collect())
         .collect();
-    assert_eq!(rows.len(), levels.len() + 2);
+    assert_eq!(rows.len(), levels.len() + 3);
     for (row, level) in rows.iter().zip(&levels) {
         assert_eq!(row[0], "2", "the filter must report a changed record");
         assert_eq!(row[1], level.to_lowercase());
         assert!(["error", "warn", "info", "debug", "trace"].contains(&row[1].as_str()));
-        assert_eq!(&row[2..], ["robustmq-system", "robustmq-broker-2", "2"]);
+        assert_eq!(
+            &row[2..],
+            [
+                "robustmq-system",
+                "robustmq-broker-2",
+                "2",
+                "nil",
+                "robustmq-sample"
+            ]
+        );
     }
     assert_eq!(rows[levels.len()][4], "7", "the node-id pod label wins");
     assert_eq!(rows[levels.len() + 1][4], "0");
+    // A panic is an error, with target "panic".
+    assert_eq!(
+        rows[levels.len() + 2][1..],
+        [
+            "error",
+            "robustmq-system",
+            "robustmq-meta-1",
+            "1",
+            "panic",
+            "robustmq-sample"
+        ]
+    );
     // The Loki stream labels are the ones the dashboards' Explore links select on.
     let labels_line = conf
         .lines()
@@ -601,7 +701,7 @@ end
         .expect("loki Labels");
     for label in [
         "job=robustmq",
-        "cluster=robustmq-east",
+        "cluster=$cluster",
         "namespace=$namespace",
         "pod=$pod",
         "node_id=$node_id",
@@ -609,6 +709,183 @@ end
     ] {
         assert!(labels_line.contains(label), "{labels_line} lacks {label}");
     }
+}
+
+/// Fluent Bit's own alerts (deploy/fluent-bit/fluent-bit.alerts.yml): promtool checks and runs
+/// their cases, each alert follows the conventions (for, severity, summary, templated
+/// description, a runbook section in docs/runbooks.md) and has a firing and a quiet case, and
+/// the PrometheusRule in fluent-bit.yaml holds the same group.
+#[test]
+fn fluent_bit_alerts_pass_promtool_and_match_their_prometheus_rule() {
+    let rules = "deploy/fluent-bit/fluent-bit.alerts.yml";
+    let tests = "deploy/fluent-bit/tests/fluent-bit.alerts.test.yml";
+    for args in [["check", "rules", rules], ["test", "rules", tests]] {
+        let (ok, text) = run(Command::new(support::tool("promtool"))
+            .args(args)
+            .current_dir(support::repo_dir()));
+        assert!(ok, "promtool {args:?}:\n{text}");
+    }
+    let file = &docs(&support::repo_dir().join(rules))[0];
+    let rule = docs(&support::repo_dir().join("deploy/fluent-bit/fluent-bit.yaml"))
+        .into_iter()
+        .find(|d| d["kind"] == "PrometheusRule")
+        .expect("fluent-bit.yaml: no PrometheusRule");
+    assert_eq!(
+        rule["spec"]["groups"], file["groups"],
+        "the PrometheusRule drifted from {rules}"
+    );
+    let runbooks = std::fs::read_to_string(support::repo_dir().join("docs/runbooks.md")).unwrap();
+    let cases = &docs(&support::repo_dir().join(tests))[0];
+    let mut names = Vec::new();
+    for alert in file["groups"][0]["rules"].as_sequence().unwrap() {
+        let name = alert["alert"].as_str().unwrap();
+        names.push(name);
+        assert!(alert["for"].is_string(), "{name}: no for");
+        assert!(
+            ["critical", "warning", "info"]
+                .contains(&alert["labels"]["severity"].as_str().unwrap()),
+            "{name}: severity"
+        );
+        let a = &alert["annotations"];
+        assert!(
+            !a["summary"].as_str().unwrap().contains("{{"),
+            "{name}: static summary"
+        );
+        assert!(
+            a["description"].as_str().unwrap().contains("$labels"),
+            "{name}: description"
+        );
+        let anchor = name.to_lowercase();
+        assert_eq!(
+            a["runbook_url"].as_str().unwrap(),
+            format!("https://github.com/robustmq/robustmq-log-metrics/blob/main/docs/runbooks.md#{anchor}")
+        );
+        assert!(
+            runbooks.contains(&format!("\n## {name}\n")),
+            "docs/runbooks.md: no ## {name}"
+        );
+        let outcomes: Vec<bool> = cases["tests"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .flat_map(|t| t["alert_rule_test"].as_sequence().unwrap().iter())
+            .filter(|c| c["alertname"] == name)
+            .map(|c| c["exp_alerts"].as_sequence().is_some_and(|e| !e.is_empty()))
+            .collect();
+        assert!(
+            outcomes.contains(&true) && outcomes.contains(&false),
+            "{name}: needs a firing and a quiet case"
+        );
+    }
+    assert_eq!(
+        names,
+        ["RobustMQFluentBitDown", "RobustMQFluentBitDroppingLogs"]
+    );
+}
+
+/// A real Prometheus applies the shipped fluent-bit job (prometheus.yml, the same in
+/// agent.yml) to pods as Kubernetes discovery lists them: it keeps the DaemonSet's pods, once
+/// each, on their `http` port (2020) at /api/v2/metrics/prometheus, and nothing else.
+#[test]
+fn the_fluent_bit_scrape_selects_its_daemonset_pods_on_the_metrics_port() {
+    let fluent_bit = |name: &str, ip: &str, part_of: &str| Pod {
+        namespace: "robustmq-system",
+        name: name.to_owned(),
+        ip: ip.to_owned(),
+        phase: "Running",
+        labels: vec![
+            ("app.kubernetes.io/name", "fluent-bit".into()),
+            ("app.kubernetes.io/part-of", part_of.to_owned()),
+        ],
+        controller: ("DaemonSet", "fluent-bit-robustmq".into()),
+        container: "fluent-bit",
+        ports: vec![("http", 2020)],
+    };
+    let mut pods = operator_sample_pods();
+    pods.push(fluent_bit(
+        "fluent-bit-robustmq-x7k2p",
+        "192.0.2.71",
+        "robustmq",
+    ));
+    pods.push(fluent_bit(
+        "fluent-bit-robustmq-q9m4t",
+        "192.0.2.72",
+        "robustmq",
+    ));
+    // Another team's Fluent Bit: not ours to alert on.
+    pods.push(fluent_bit(
+        "fluent-bit-logging-a1b2c",
+        "192.0.2.73",
+        "logging",
+    ));
+    // Role pod names the Kubernetes labels with every character but [a-zA-Z0-9_] made `_`,
+    // as Prometheus does.
+    let mut targets = pod_role_targets(&pods);
+    for group in targets.as_array_mut().unwrap() {
+        let labels = group["labels"].as_object_mut().unwrap();
+        let renamed: Vec<(String, serde_json::Value)> = labels
+            .iter()
+            .map(|(k, v)| {
+                let safe: String = k
+                    .chars()
+                    .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+                    .collect();
+                (safe, v.clone())
+            })
+            .collect();
+        *labels = renamed.into_iter().collect();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let pod_file = dir.path().join("pods.json");
+    std::fs::write(&pod_file, targets.to_string()).unwrap();
+    let file_sd: Value = serde_yaml::from_str(&format!(
+        "file_sd_configs: [{{files: ['{}']}}]",
+        pod_file.display()
+    ))
+    .unwrap();
+    let mut config: Value =
+        serde_yaml::from_str(&with_discovery("deploy/prometheus/prometheus.yml", file_sd)).unwrap();
+    config.as_mapping_mut().unwrap().remove("alerting");
+    let prom = support::Prometheus::start(&serde_yaml::to_string(&config).unwrap(), &[]);
+    let active = support::wait_for(
+        "the fluent-bit job's targets",
+        Duration::from_secs(30),
+        || {
+            let v = prom.get("/api/v1/targets");
+            let active: Vec<serde_json::Value> = v["data"]["activeTargets"]
+                .as_array()?
+                .iter()
+                .filter(|t| t["scrapePool"] == "fluent-bit")
+                .cloned()
+                .collect();
+            (!active.is_empty()).then_some(active)
+        },
+    );
+    prom.stop();
+    let mut got: Vec<(String, String, String)> = active
+        .iter()
+        .map(|t| {
+            (
+                t["labels"]["pod"].as_str().unwrap().to_owned(),
+                t["labels"]["namespace"].as_str().unwrap().to_owned(),
+                t["scrapeUrl"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            ("fluent-bit-robustmq-q9m4t", "192.0.2.72"),
+            ("fluent-bit-robustmq-x7k2p", "192.0.2.71"),
+        ]
+        .map(|(pod, ip)| (
+            pod.to_owned(),
+            "robustmq-system".to_owned(),
+            format!("http://{ip}:2020/api/v2/metrics/prometheus")
+        ))
+    );
+    assert!(active.iter().all(|t| t["labels"]["job"] == "fluent-bit"));
 }
 
 fn kubernetes_docs(dir: &str) -> Vec<(PathBuf, Value)> {
