@@ -828,7 +828,8 @@ def main():
     sites, dynamic, report = check_event_names(repo, tree, rulesets)
     print(f"series-check: every event and service name that the rules, alerts, panels and variables of grafana/ "
           f"and of alerts/ and dashboards/ select is emitted by a call site of the patched tree, and each alert "
-          f"or panel over robustmq_log_events_total has call sites that make it fire ({len(report)} alerts)")
+          f"or panel over robustmq_log_events_total has call sites that make it fire ({len(report)} alerts in the "
+          f"log rules of grafana/, {sum(1 for r in report if r[2])} of them over the event counter)")
     if flags:
         print_report(sites, dynamic, report, "--report-all" in flags)
     if skipped:
