@@ -117,7 +117,7 @@ local lib = import 'lib.libsonnet';
     },
     {
       alert: 'RobustMQNewErrorEvent',
-      comment:: "An error event name that no broker of the cluster logged in the previous day: in a long-running process too (the history keeps events logged, not series that exist). One alert per (cluster, service, event). Silent on a first deploy and after Prometheus lost its data: the `and on` clause needs the service's log metrics a full history ago.",
+      comment:: "An error event name that no broker of the cluster logged in the previous day: in a long-running process too (the history keeps events logged, not series that exist). One alert per (cluster, service, event); the errors of calls without an event field count as one event of their service, `unstructured`, so a service not yet migrated to event names alerts on its first errors in a day. Silent on a first deploy and after Prometheus lost its data: the `and on` clause needs the service's log metrics a full history ago.",
       expr: |||
         cluster_service_event:robustmq_log_errors:rate%(w)s * %(s)d > 0
         unless on (%(fleet)s, event)
@@ -130,18 +130,18 @@ local lib = import 'lib.libsonnet';
       annotations: annotations(
         'RobustMQNewErrorEvent',
         'A RobustMQ service logs an error event that no broker logged in the day before.',
-        '{{ $labels.service }}%s logged error event "{{ $labels.event }}" {{ $value | humanize }} times in the last %s across its brokers; no broker of the cluster logged it in the %s before.' % [inCluster, w, c.newEventHistory],
+        '{{ $labels.service }}%s logged {{ if eq $labels.event "%s" }}errors without an event field (event "%s", calls not yet given an event name){{ else }}error event "{{ $labels.event }}"{{ end }} {{ $value | humanize }} times in the last %s across its brokers; no broker of the cluster logged it in the %s before.' % [inCluster, c.unstructuredEvent, c.unstructuredEvent, w, c.newEventHistory],
       ),
     },
     {
       alert: 'RobustMQStorageErrors',
-      comment:: 'A rate, not a share of all events: 400 storage errors per second are as dangerous among 100,000 events per second as among 1,000.',
+      comment:: 'The error events of the storage services (%s), whatever their names. A rate, not a share of all events: 400 storage errors per second are as dangerous among 100,000 events per second as among 1,000.' % std.join(', ', c.storageServices),
       expr: 'cluster_service:robustmq_log_storage_errors:rate%s > %g\n' % [w, c.storageErrorRate],
       'for': c.alertFor.storageErrors,
       labels: { severity: 'critical' },
       annotations: annotations(
         'RobustMQStorageErrors',
-        'A RobustMQ service keeps logging storage errors: acknowledged messages are at risk.',
+        'A RobustMQ storage service keeps logging errors: acknowledged messages are at risk.',
         '{{ $labels.service }}%s logs {{ printf "%%.2f" $value }} storage errors per second across its brokers over %s (threshold %g/s).' % [inCluster, w, c.storageErrorRate],
       ),
     },

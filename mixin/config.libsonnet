@@ -70,13 +70,21 @@
     brokerOutlierFactor: 3,
 
     // Storage errors put acknowledged messages at risk: they page on their rate,
-    // whatever share of all events they are.
-    storageErrorEvents: ['storage_error'],
+    // whatever share of all events they are. The errors of the services that store
+    // the messages (`preset = "robustmq"` names the storage_engine and
+    // storage_adapter crates so), whatever their event names: those crates carry no
+    // event field yet, so their errors count as event="unstructured".
+    storageServices: ['storage-engine', 'storage-adapter'],
     storageErrorRate: 0.1,  // per second, per cluster and service (30 in 5 minutes)
 
     // Reserved event values (never a real event name) and the call-site fallback
-    // (`module::path:line`): the new-error-event alert ignores them all.
-    reservedEvents: ['unstructured', 'overflow'],
+    // (`module::path:line`). The new-error-event alert and the top-events panel
+    // ignore the overflow and the call sites, and take `unstructured` as one event
+    // of its service: every crate but mqtt-broker logs nothing else yet, so a
+    // service's first unstructured errors in a day are its new errors.
+    unstructuredEvent: 'unstructured',
+    overflowEvent: 'overflow',
+    reservedEvents: [self.unstructuredEvent, self.overflowEvent],
     callSiteEventRegex: '.*:[0-9]+',
     overflowService: 'overflow',
 

@@ -16,7 +16,8 @@ local lib = import 'lib.libsonnet';
   local fleet = lib.fleet(c),
   local w = c.rateWindow,
   local events(extra) = lib.series(c, 'robustmq_log_events_total', extra),
-  local reserved = lib.alternatives(c.reservedEvents + [c.callSiteEventRegex]),
+  // Not an error event of its own: the overflow and the call-site fallbacks.
+  local notEvents = lib.alternatives([c.overflowEvent, c.callSiteEventRegex]),
 
   // Every window an alert or panel reads a ratio over: the base window and each
   // burn-rate pair's long and short window.
@@ -121,14 +122,14 @@ local lib = import 'lib.libsonnet';
       ||| % { fleet: fleet, w: w },
     },
     {
-      comment:: 'Errors per cluster, service and real event name, over all brokers: what RobustMQNewErrorEvent alerts on (one alert per event, however many brokers log it), what the history group remembers, and the top-events panel. Reserved values and call-site fallbacks are not event names and are left out.',
+      comment:: 'Errors per cluster, service and event name, over all brokers: what RobustMQNewErrorEvent alerts on (one alert per event, however many brokers log it), what the history group remembers, and the top-events panel. "%s" stays, as one event of its service (the errors of the calls without an event field: every crate not yet migrated); the overflow and call-site fallbacks are not event names and are left out.' % c.unstructuredEvent,
       record: 'cluster_service_event:robustmq_log_errors:rate%s' % w,
-      expr: 'sum by (%s, event) (service_instance_event:robustmq_log_errors:rate%s{service!="%s", event!~"%s"})' % [fleet, w, c.overflowService, reserved],
+      expr: 'sum by (%s, event) (service_instance_event:robustmq_log_errors:rate%s{service!="%s", event!~"%s"})' % [fleet, w, c.overflowService, notEvents],
     },
     {
-      comment:: 'Storage errors per cluster and service: RobustMQStorageErrors.',
+      comment:: 'Errors of the storage services (%s) per cluster and service, whatever their event names: RobustMQStorageErrors.' % std.join(', ', c.storageServices),
       record: 'cluster_service:robustmq_log_storage_errors:rate%s' % w,
-      expr: 'sum by (%s) (service_instance_event:robustmq_log_errors:rate%s{event=~"%s"})' % [fleet, w, lib.alternatives(c.storageErrorEvents)],
+      expr: 'sum by (%s) (service_instance:robustmq_log_errors:rate%s{service=~"%s"})' % [fleet, w, lib.alternatives(c.storageServices)],
     },
     {
       comment:: 'Events whose name was folded into "overflow", per broker and service. The counter exists for every service the layer knows, from its start: present while the layer is installed (RobustMQLogMetricsAbsent).',

@@ -6,9 +6,13 @@
 # RobustMQ's title and template form and signed-off commits of one author,
 # and every file it touches parses; the monitoring files select RobustMQ's own
 # job names, link runbooks in RobustMQ's tree and are the mixin's rendering.
-# scripts/robustmq_series_check.py has the list.
+# Every alert and panel can fire: each event name a rule or panel selects is
+# emitted by a call site of the patched tree. scripts/robustmq_series_check.py
+# has the list.
 #
-#   scripts/robustmq-series-check.sh        (RMQ_SNAPSHOT: see scripts/lib/robustmq-common.sh)
+#   scripts/robustmq-series-check.sh [--report | --report-all]
+#     (RMQ_SNAPSHOT: see scripts/lib/robustmq-common.sh; --report prints each
+#     alert with the call sites, file:line, that can make it fire)
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 # shellcheck source=scripts/lib/robustmq-common.sh
@@ -24,4 +28,4 @@ rmq_extract "$work"
 # The grafana files as mixin/robustmq-grafana.jsonnet renders them.
 mkdir -p "$work/render/grafana"
 jsonnet -J "$repo/mixin" -S -m "$work/render" "$repo/mixin/robustmq-grafana.jsonnet" >/dev/null
-python3 "$repo/scripts/robustmq_series_check.py" "$repo" "$work/robustmq" "$work/render"
+python3 "$repo/scripts/robustmq_series_check.py" "$repo" "$work/robustmq" "$work/render" "$@"

@@ -148,7 +148,7 @@ local g = import 'grafana.libsonnet';
         ),
         g.table(
           'Top error events',
-          'The 10 error event names logged most in the selected time range, over all brokers of the cluster (the recorded rate averaged over the range, times its length). Click a row for the event on the events dashboard or its log lines in Loki.',
+          'The 10 error event names logged most in the selected time range, over all brokers of the cluster (the recorded rate averaged over the range, times its length). "%s" is a service\'s errors from calls without an event field (every crate not yet migrated to docs/log-format.md). Click a row for the event on the events dashboard or its log lines in Loki.' % c.unstructuredEvent,
           g.target('topk(10, avg_over_time(%s[$__range]) * $__range_s)' % fleetRate('cluster_service_event:robustmq_log_errors:rate%s' % w), instant=true),
           g.grid(0, 16, 12, 8),
           links=[
