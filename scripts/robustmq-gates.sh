@@ -107,7 +107,11 @@ prepare_tree() {
   git -C "$tree" checkout -q -b patched
   bash "$repo/scripts/robustmq-apply.sh" "$tree" >"$logs/apply.log"
   echo "$sum" >"$work/patched.sha256"
-  rm -f "$results"
+  # The patched tree's earlier results are void; the base's still hold.
+  if [ -f "$results" ]; then
+    awk -F'\t' '$2 != "patched"' "$results" >"$results.new"
+    mv "$results.new" "$results"
+  fi
 }
 current=""
 use_tree() {
