@@ -72,4 +72,5 @@ local files = {
 };
 
 // `jsonnet -S -m` ends every file with a newline of its own.
-{ [path]: std.rstripChars(files[path], '\n') for path in std.objectFields(files) }
+// Each file ends in one newline (go-jsonnet's -m writes a string as it is).
+{ [path]: std.rstripChars(files[path], '\n') + '\n' for path in std.objectFields(files) }

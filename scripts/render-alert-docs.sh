@@ -4,8 +4,9 @@
 # --check: fail, without writing, when the committed page differs (CI's doc step).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-command -v jsonnet >/dev/null || { echo "jsonnet missing: run \`bash .ci/install-tools\` (Debian package jsonnet)" >&2; exit 1; }
-rendered=$(jsonnet -J mixin -S mixin/alerts-doc.jsonnet)
+# shellcheck source=scripts/lib/jsonnet.sh
+. scripts/lib/jsonnet.sh
+rendered=$("$JSONNET" -J mixin -S mixin/alerts-doc.jsonnet)
 if [ "${1:-}" = --check ]; then
   if [ "$rendered" != "$(cat docs/alerts.md)" ]; then
     echo "docs/alerts.md differs from mixin/: run \`bash scripts/render-alert-docs.sh\` and commit it" >&2

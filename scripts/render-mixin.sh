@@ -4,6 +4,7 @@
 # tests/live/mixin.rs fails while a committed file differs from its rendering.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-command -v jsonnet >/dev/null || { echo "jsonnet missing: run \`bash .ci/install-tools\` (Debian package jsonnet)" >&2; exit 1; }
-jsonnet -J mixin -S -m . mixin/render.jsonnet
+# shellcheck source=scripts/lib/jsonnet.sh
+. scripts/lib/jsonnet.sh
+"$JSONNET" -J mixin -S -m . mixin/render.jsonnet
 bash scripts/render-alert-docs.sh

@@ -107,7 +107,11 @@ prepare_tree() {
   git -C "$tree" checkout -q -b patched
   bash "$repo/scripts/robustmq-apply.sh" "$tree" >"$logs/apply.log"
   echo "$sum" >"$work/patched.sha256"
-  rm -f "$results"
+  # The patched tree's earlier results are void; the base's still hold.
+  if [ -f "$results" ]; then
+    awk -F'\t' '$2 != "patched"' "$results" >"$results.new"
+    mv "$results.new" "$results"
+  fi
 }
 current=""
 use_tree() {
@@ -346,8 +350,16 @@ for g in "${gates[@]}"; do
 done
 if [ ${#heavy[@]} -gt 0 ]; then
   # Patched first: its results are the ones asked for; the base run tells
-  # which failures are RobustMQ's own.
-  for which in patched base; do
+  # which failures are RobustMQ's own. RMQ_GATE_TREES narrows the heavy
+  # gates to one tree ("base" or "patched"), e.g. to run them in another
+  # order across sessions: results.tsv keeps every tree's last result.
+  trees=(patched base)
+  case "${RMQ_GATE_TREES:-}" in
+    "") ;;
+    base | patched) trees=("$RMQ_GATE_TREES") ;;
+    *) echo "gates: RMQ_GATE_TREES is base or patched, not ${RMQ_GATE_TREES}" >&2; exit 2 ;;
+  esac
+  for which in "${trees[@]}"; do
     for g in "${heavy[@]}"; do
       use_tree "$which"
       "gate_$g" "$which"

@@ -17,9 +17,11 @@ set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 # shellcheck source=scripts/lib/robustmq-common.sh
 . "$repo/scripts/lib/robustmq-common.sh"
-for tool in promtool jsonnet gofmt rustfmt node; do
+for tool in promtool gofmt rustfmt node; do
   command -v "$tool" >/dev/null || { echo "series-check: $tool missing; run .ci/install-tools" >&2; exit 2; }
 done
+# shellcheck source=scripts/lib/jsonnet.sh
+. "$repo/scripts/lib/jsonnet.sh"
 python3 -c 'import yaml' 2>/dev/null || { echo "series-check: Python's yaml missing; run .ci/install-tools" >&2; exit 2; }
 
 work=$(mktemp -d /tmp/robustmq-series.XXXXXX)
@@ -27,5 +29,5 @@ trap 'rm -rf "$work"' EXIT
 rmq_extract "$work"
 # The grafana files as mixin/robustmq-grafana.jsonnet renders them.
 mkdir -p "$work/render/grafana"
-jsonnet -J "$repo/mixin" -S -m "$work/render" "$repo/mixin/robustmq-grafana.jsonnet" >/dev/null
+"$JSONNET" -J "$repo/mixin" -S -m "$work/render" "$repo/mixin/robustmq-grafana.jsonnet" >/dev/null
 python3 "$repo/scripts/robustmq_series_check.py" "$repo" "$work/robustmq" "$work/render" "$@"

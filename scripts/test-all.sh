@@ -11,7 +11,7 @@
 #   heavy      cargo test --all-features --test heavy
 #              3,000 connections, slow readers, a cardinality attack: minutes of CPU.
 #   live       cargo test --all-features --test live   (after `cargo build --all-features --examples`)
-#              needs prometheus, promtool, alertmanager, amtool, jsonnet, lua5.4,
+#              needs prometheus, promtool, alertmanager, amtool, go-jsonnet (/opt/go-jsonnet), lua5.4,
 #              node and the npm tools, python3 packages, nested cargo builds.
 #   lint-live  cargo test --workspace --all-features --test migrate
 #              the lint's fix on a fixture crate, built and run by a nested cargo.

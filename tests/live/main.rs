@@ -9,7 +9,7 @@
 //! tests/core/main.rs.
 //!
 //! Needs `prometheus`, `promtool`, `prometheus-alertmanager`, `amtool`,
-//! `jsonnet`, `lua5.4`, `node` with the npm tools of dashboards/tools and
+//! go-jsonnet (`/opt/go-jsonnet/bin`), `lua5.4`, `node` with the npm tools of dashboards/tools and
 //! deploy/tools, and `python3` with `prometheus-client` and
 //! `kubernetes-validate`: `bash .ci/install-tools` (as root) installs them all,
 //! and a test that finds one missing fails saying so. Also the demo broker:

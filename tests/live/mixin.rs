@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 const HINT: &str = "run `bash scripts/render-mixin.sh` and commit the result";
 
 /// The rendering as path -> content, the way scripts/render-mixin.sh writes it,
-/// rendered once for all tests (jsonnet 0.18 takes ~10 s of CPU for it).
+/// rendered once for all tests.
 fn rendered() -> &'static BTreeMap<String, String> {
     static RENDERED: OnceLock<BTreeMap<String, String>> = OnceLock::new();
     RENDERED.get_or_init(render)
@@ -248,7 +248,7 @@ fn the_mixin_imported_as_a_user_does_keeps_the_contract() {
         };
         { plain: view(plain), custom: view(custom) }
     "#;
-    let out = std::process::Command::new(support::tool("jsonnet"))
+    let out = std::process::Command::new(support::jsonnet_bin())
         .arg("-J")
         .arg(vendor.path())
         .args(["-e", code])

@@ -517,9 +517,23 @@ pub fn mixin_rules_with(config: &str) -> String {
     jsonnet(&["-S", "-e", &code])
 }
 
+/// go-jsonnet, as the render scripts run it (scripts/lib/jsonnet.sh says why
+/// not Debian's C++ jsonnet): `JSONNET`, else /opt/go-jsonnet/bin/jsonnet.
+pub fn jsonnet_bin() -> PathBuf {
+    let path = std::env::var_os("JSONNET")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/opt/go-jsonnet/bin/jsonnet"));
+    assert!(
+        path.is_file(),
+        "go-jsonnet is missing at {}; {INSTALL_HINT} (or set JSONNET)",
+        path.display()
+    );
+    path
+}
+
 /// `jsonnet -J mixin ARGS` in the repository: its stdout, or a panic with its stderr.
 pub fn jsonnet(args: &[&str]) -> String {
-    let out = Command::new(tool("jsonnet"))
+    let out = Command::new(jsonnet_bin())
         .args(["-J", "mixin"])
         .args(args)
         .current_dir(repo_dir())
