@@ -179,13 +179,13 @@ mod mqtt_broker {
                 event = "connection_failed",
                 protocol = "tcp",
                 error_type = "accept_failed",
-                error_msg = "connection reset by peer",
+                error = "connection reset by peer",
                 "Failed to accept TCP connection"
             ),
             1 => tracing::error!(
                 event = "network_error",
                 connection_id = client,
-                error_msg = "broken pipe",
+                error = "broken pipe",
                 "Network error"
             ),
             _ => tracing::error!(
@@ -219,7 +219,7 @@ mod meta_service {
     pub fn error(_r: u64) {
         tracing::error!(
             event = "raft_append_failed",
-            error_msg = "term mismatch",
+            error = "term mismatch",
             "Raft append failed"
         );
     }
@@ -241,7 +241,7 @@ mod storage_engine {
         tracing::error!(
             event = "storage_error",
             error_type = "rocksdb_write",
-            error_msg = "No space left on device",
+            error = "No space left on device",
             "Storage write failed"
         );
     }

@@ -102,8 +102,9 @@ impl LogMetricsBuilder {
 
     /// Maps every logging crate of RobustMQ to its service
     /// ([`ROBUSTMQ_SERVICES`](crate::ROBUSTMQ_SERVICES): `meta_service` ->
-    /// `meta-service`, `mqtt_broker` -> `mqtt-broker`, ...), the
-    /// `preset = "robustmq"` of the configuration.
+    /// `meta-service`, `mqtt_broker` -> `mqtt-broker`, ..., and of the shared
+    /// crates `network_server` -> `network-server`, `common_security` ->
+    /// `security`), the `preset = "robustmq"` of the configuration.
     /// [`service_for_target`](Self::service_for_target) entries win over these.
     /// Default: no preset.
     ///

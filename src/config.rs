@@ -38,10 +38,14 @@ pub const MAX_FIRST_SAMPLE_HOLD: Duration = Duration::from_secs(3600);
 /// [`LogMetricsBuilder::robustmq_services`](crate::LogMetricsBuilder::robustmq_services)
 /// and `preset = "robustmq"`.
 ///
-/// The shared `common/*` crates are left out on purpose: they run on behalf of
-/// every role, so naming one service for them would be wrong; their events get
-/// the default service.
-pub const ROBUSTMQ_SERVICES: [(&str, &str); 13] = [
+/// Of the shared `common/*` crates, which run on behalf of every role, only two
+/// get a service: `network_server` (`network-server`: the listeners and
+/// connections of every protocol broker) and `common_security` (`security`:
+/// authentication, ACLs and the blacklist). Their events name a layer, not a
+/// broker, and their fields (`protocol`, `connection_id`, `client_id`) say which
+/// connection. The other shared crates are left out on purpose: naming one
+/// service for them would be wrong; their events get the default service.
+pub const ROBUSTMQ_SERVICES: [(&str, &str); 15] = [
     ("meta_service", "meta-service"),
     ("mqtt_broker", "mqtt-broker"),
     ("kafka_broker", "kafka-broker"),
@@ -55,6 +59,8 @@ pub const ROBUSTMQ_SERVICES: [(&str, &str); 13] = [
     ("broker_core", "broker-core"),
     ("admin_server", "admin-server"),
     ("grpc_clients", "grpc-clients"),
+    ("network_server", "network-server"),
+    ("common_security", "security"),
 ];
 
 /// A named set of target-prefix-to-service mappings.

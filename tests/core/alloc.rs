@@ -63,7 +63,7 @@ struct Code(u32);
 
 fn log_all(i: u64) {
     tracing::info!(target: "app::mqtt", event = "connection_accepted", protocol = "tcp", connection_id = i, remote_addr = "10.0.0.1:1883", "accepted");
-    tracing::error!(target: "app::journal", event = "storage_error", error_msg = "disk full", "storage");
+    tracing::error!(target: "app::journal", event = "storage_error", error = "disk full", "storage");
     tracing::warn!(target: "app::mqtt", "legacy format line {}", i);
     tracing::info!(
         service = "placement-center",

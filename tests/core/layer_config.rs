@@ -211,6 +211,10 @@ fn the_preset_maps_every_robustmq_crate() {
         tracing::error!(target: "broker_core::cache", "x");
         tracing::error!(target: "admin_server::server", "x");
         tracing::error!(target: "grpc_clients::pool", "x");
+        tracing::error!(target: "network_server::common::tcp_acceptor", "x");
+        tracing::error!(target: "common_security::auth::blacklist", "x");
+        // A shared crate other than those two keeps the default service.
+        tracing::error!(target: "common_base::tools", "x");
     });
     let expected = [
         "meta-service",
@@ -226,6 +230,8 @@ fn the_preset_maps_every_robustmq_crate() {
         "broker-core",
         "admin-server",
         "grpc-clients",
+        "network-server",
+        "security",
     ];
     assert_eq!(ROBUSTMQ_SERVICES.len(), expected.len());
     for service in expected {
@@ -239,6 +245,7 @@ fn the_preset_maps_every_robustmq_crate() {
             "{service}"
         );
     }
+    assert_eq!(handle.count("error", "robustmq", "unstructured"), Some(1));
 }
 
 #[test]
