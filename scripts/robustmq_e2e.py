@@ -493,20 +493,22 @@ def check_module_events(broker):
     def count(body_counts, level, service, event):
         return sum(v for (lv, s, e, _), v in body_counts.items() if (lv, s, e) == (level, service, event))
 
-    def lines(event, *tokens):
-        """The [server] file's lines of `event` holding every regex in tokens (ANSI removed)."""
+    def lines(since, event, *tokens):
+        """The lines of `event` holding every regex in tokens (ANSI removed) that the [server]
+        files received after their first `since` bytes (file_bytes before a step: a source
+        port can come again, so only lines after the step began count)."""
         want = [re.compile(rf'\bevent="?{event}"?(\s|$)')] + [re.compile(t) for t in tokens]
-        found = []
-        for name in sorted(os.listdir(broker.log_dir)):
-            if name.startswith("server."):
-                with open(os.path.join(broker.log_dir, name), errors="replace") as f:
-                    found += [l for l in (ANSI.sub("", l) for l in f) if all(w.search(l) for w in want)]
-        return found
+        text = b""
+        for name in sorted(n for n in os.listdir(broker.log_dir) if n.startswith("server.")):
+            with open(os.path.join(broker.log_dir, name), "rb") as f:
+                text += f.read()
+        fresh = ANSI.sub("", text[since:].decode(errors="replace")).splitlines()
+        return [l for l in fresh if all(w.search(l) for w in want)]
 
-    def connection_id(port):
+    def connection_id(since, port):
         """The connection_id network-server gave the client whose source port is `port`."""
         found = poll(f"connection_accepted for 127.0.0.1:{port} in the [server] file",
-                     lambda: lines("connection_accepted", rf"\bremote_addr=127\.0\.0\.1:{port}\b"), 20)
+                     lambda: lines(since, "connection_accepted", rf"\bremote_addr=127\.0\.0\.1:{port}\b"), 20)
         return re.search(r"\bconnection_id=(\d+)\b", found[0]).group(1)
 
     def mqtt_string(s):
@@ -527,13 +529,14 @@ def check_module_events(broker):
     # it when its GC finds it marked (every 3 s, 5 s of grace).
     # The client half-closes and reads to the end, so that it never closes with unread bytes
     # (a reset, which would make the broker's read fail instead).
+    since = file_bytes(broker.log_dir)
     with socket.create_connection((MQTT_HOST, MQTT_PORT), timeout=20) as s:
         port = s.getsockname()[1]
         s.sendall(connect_packet("e2e-ev-conn"))
         connack = s.recv(4)
         if connack[:1] != b"\x20" or connack[3:4] != b"\x00":
             fail(f"raw CONNECT with good credentials: CONNACK {connack!r}")
-        conn = connection_id(port)
+        conn = connection_id(since, port)
         s.shutdown(socket.SHUT_WR)
         try:
             while s.recv(1024):
@@ -541,9 +544,10 @@ def check_module_events(broker):
         except (ConnectionResetError, socket.timeout):
             pass
     poll(f"connection_closed of connection {conn} (its client left without DISCONNECT)",
-         lambda: lines("connection_closed", rf"\bconnection_id={conn}\b"), 30)
+         lambda: lines(since, "connection_closed", rf"\bconnection_id={conn}\b"), 30)
 
     # Plain TCP on the TLS port: the handshake fails before any connection exists.
+    since = file_bytes(broker.log_dir)
     with socket.create_connection((MQTT_HOST, MQTT_TLS_PORT), timeout=10) as s:
         port = s.getsockname()[1]
         s.sendall(connect_packet("e2e-ev-tls"))
@@ -553,26 +557,27 @@ def check_module_events(broker):
         except (ConnectionResetError, socket.timeout):
             pass
     poll(f"connection_handshake_failed for 127.0.0.1:{port}",
-         lambda: lines("connection_handshake_failed", rf"\bremote_addr=127\.0\.0\.1:{port}\b"), 20)
-    if lines("connection_accepted", rf"\bremote_addr=127\.0\.0\.1:{port}\b"):
+         lambda: lines(since, "connection_handshake_failed", rf"\bremote_addr=127\.0\.0\.1:{port}\b"), 20)
+    if lines(since, "connection_accepted", rf"\bremote_addr=127\.0\.0\.1:{port}\b"):
         fail(f"a failed TLS handshake from port {port} was logged as connection_accepted")
 
     # A CONNECT whose remaining length runs over four bytes, then the client closes: the codec
     # keeps bytes it cannot frame (and reports nothing) until the end of the stream, where
     # tokio's decode_eof fails with "bytes remaining on stream".
+    since = file_bytes(broker.log_dir)
     with socket.create_connection((MQTT_HOST, MQTT_PORT), timeout=10) as s:
         port = s.getsockname()[1]
         s.sendall(b"\x10\xff\xff\xff\xff\x7f")
-        conn = connection_id(port)
+        conn = connection_id(since, port)
     poll(f"stream_read_failed of connection {conn} (malformed bytes, then the client closed)",
-         lambda: lines("stream_read_failed", rf"\bconnection_id={conn}\b"), 20)
+         lambda: lines(since, "stream_read_failed", rf"\bconnection_id={conn}\b"), 20)
 
     # A refused login, traced to its client id.
     r = mosquitto("mosquitto_pub", "-i", "e2e-ev-refused", "-t", "e2e/events", "-m", "x", password="wrong")
     if r.returncode == 0:
         fail("a wrong password was accepted")
     poll("auth_failed with client_id=e2e-ev-refused in the [server] file",
-         lambda: lines("auth_failed", r"\bclient_id=\"?e2e-ev-refused\"?(\s|$)"), 20)
+         lambda: lines(0, "auth_failed", r"\bclient_id=\"?e2e-ev-refused\"?(\s|$)"), 20)
 
     # A banned client: a ClientId entry through the admin API (no token from 127.0.0.1), then
     # its CONNECTs until the broker's cache has the entry.
@@ -592,7 +597,7 @@ def check_module_events(broker):
     why = poll("the blacklisted client id to be refused", refused, 30, 0.5)
     for event in ("blacklist_matched", "connection_banned"):
         poll(f"{event} with client_id=e2e-ev-banned in the [server] file",
-             lambda: lines(event, r"\bclient_id=\"?e2e-ev-banned\"?(\s|$)"), 20)
+             lambda: lines(0, event, r"\bclient_id=\"?e2e-ev-banned\"?(\s|$)"), 20)
     log(f"banned client refused: {why}")
 
     # The counter: each event above by name, level and service. A new series shows 0 on its
