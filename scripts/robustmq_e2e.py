@@ -585,8 +585,11 @@ def check_module_events(broker):
              "resource_name": "e2e-ev-banned", "end_time": int(time.time()) + 3600, "desc": "e2e"}
     req = urllib.request.Request(f"{ADMIN}/api/cluster/blacklist/create", data=json.dumps(entry).encode(),
                                  headers={"Content-Type": "application/json"}, method="POST")
-    with urllib.request.urlopen(req, timeout=10) as resp:
-        answer = json.loads(resp.read().decode())
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            answer = json.loads(resp.read().decode())
+    except urllib.error.HTTPError as e:
+        fail(f"blacklist create: HTTP {e.code}: {e.read().decode(errors='replace')}")
     if answer.get("code") != 0:
         fail(f"blacklist create: {answer}")
 
