@@ -170,6 +170,7 @@ mod http;
 mod instance;
 mod labels;
 mod layer;
+mod line_limit;
 mod series;
 
 // The README's example compiles and runs as written.
@@ -179,10 +180,11 @@ struct ReadmeDoctests;
 
 pub use appender::{AppenderMetrics, CountingMakeWriter, CountingWriter};
 pub use builder::{LogMetrics, LogMetricsBuilder};
-pub use config::{LayerConfig, Preset, UnstructuredEvents, ROBUSTMQ_SERVICES};
+pub use config::{LayerConfig, LineLimitConfig, Preset, UnstructuredEvents, ROBUSTMQ_SERVICES};
 pub use error::Error;
 pub use exposition::appenders::{
     APPENDER_BYTES_METRIC, APPENDER_DROPPED_METRIC, APPENDER_LINES_METRIC,
+    APPENDER_SUPPRESSED_METRIC,
 };
 #[cfg(feature = "prometheus-client")]
 #[cfg_attr(docsrs, doc(cfg(feature = "prometheus-client")))]
@@ -198,16 +200,22 @@ pub use http::TlsFiles;
 pub use http::{Auth, LogMetricsConfig, MetricsServer, RouteOptions, ServerOptions};
 pub use labels::{LEVEL_NAMES, OVERFLOW, RESERVED_VALUES, UNSTRUCTURED};
 pub use layer::LogMetricsLayer;
+pub use line_limit::{
+    LineLimit, LineLimitBuilder, ManualClock, LINES_SUPPRESSED_EVENT, LINE_LIMIT_TARGET,
+};
 
-/// The layer's defaults and the bounds `build()` checks, and the bounds
-/// on appenders that `LogMetricsHandle::appender` checks.
+/// The layer's defaults and the bounds `build()` checks, the bounds on
+/// appenders that `LogMetricsHandle::appender` checks, and the line
+/// limit's defaults and bounds.
 pub mod limits {
     pub use crate::appender::{MAX_APPENDERS, MAX_APPENDER_NAME_LEN};
     pub use crate::config::{
+        DEFAULT_LINE_BURST, DEFAULT_LINE_INTERVAL, DEFAULT_LINE_REFILL,
         DEFAULT_MAX_EVENTS_PER_SERVICE, DEFAULT_MAX_LABEL_LEN, DEFAULT_MAX_SERVICES,
         MAX_EVENTS_PER_SERVICE_LIMIT, MAX_FIRST_SAMPLE_HOLD, MAX_LABEL_LEN_LIMIT,
-        MAX_SERVICES_LIMIT,
+        MAX_LINE_BUDGET, MAX_LINE_INTERVAL, MAX_SERVICES_LIMIT, MIN_LINE_INTERVAL,
     };
+    pub use crate::line_limit::MAX_LIMITED_CALLSITES;
 }
 
 /// The server's defaults and the bounds its options' `validate()` checks.
