@@ -361,7 +361,8 @@ struct Shared {
 ///
 /// ```
 /// use robustmq_log_metrics::{LineLimit, LogMetrics};
-/// use tracing_subscriber::{filter::LevelFilter, prelude::*, Layer};
+/// use tracing_subscriber::filter::{FilterExt, LevelFilter};
+/// use tracing_subscriber::{prelude::*, Layer};
 ///
 /// let (metrics_layer, handle) = LogMetrics::builder().build()?;
 /// let console = handle.appender("console")?;
@@ -549,8 +550,12 @@ impl<S: Subscriber> Filter<S> for LineLimit {
         true
     }
 
+    /// `sometimes`, not `always`: the layer's filter then runs an `enabled`
+    /// pass per event, which opens tracing-subscriber's per-event filter pass
+    /// (its debug assertions expect one before a filter disables an event in
+    /// `event_enabled`).
     fn callsite_enabled(&self, _: &'static Metadata<'static>) -> Interest {
-        Interest::always()
+        Interest::sometimes()
     }
 
     /// Called once per dispatched event (after the filters before this one
