@@ -18,6 +18,7 @@
 //! | `robustmq_log_appender_lines_total` | counter | global labels, `appender` |
 //! | `robustmq_log_appender_bytes_total` | counter | global labels, `appender` |
 //! | `robustmq_log_appender_dropped_lines_total` | counter | global labels, `appender` |
+//! | `robustmq_log_appender_suppressed_lines_total` | counter | global labels, `appender` |
 //!
 //! [`LogMetricsHandle`] renders them for Prometheus, directly
 //! ([`render`](LogMetricsHandle::render)), as an axum router
@@ -86,6 +87,17 @@
 //! [`first_sample_hold`](LogMetricsBuilder::first_sample_hold) (key
 //! `first_sample_hold_secs`) to at least their scrape interval. The appender
 //! families follow the same rule.
+//!
+//! # Log floods
+//!
+//! [`LineLimit`] is a per-layer filter for a fmt layer (an appender) that
+//! gives each call site a budget of lines (a burst, and a refill per
+//! interval), counts the lines it suppresses in
+//! `robustmq_log_appender_suppressed_lines_total{appender}`, and logs one
+//! summary line per suppressed run when the call site's next line passes.
+//! The metrics layer, a layer of its own, still counts every event, so for
+//! each appender `lines + suppressed + dropped` equals the events at its
+//! levels: a flood costs bounded disk and no information.
 //!
 //! # Configuration
 //!
