@@ -274,8 +274,6 @@ fn check(witness: &Witness, event: &str, expected: u64) -> Result<(), String> {
             };
         }
     };
-        }
-    };
     if got == expected {
         Ok(())
     } else {

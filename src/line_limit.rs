@@ -392,10 +392,7 @@ impl fmt::Debug for LineLimit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("LineLimit")
             .field("config", &self.shared.config)
-            .field(
-                "appender",
-                &self.shared.appender.as_ref().map(|c| &*c.name),
-            )
+            .field("appender", &self.shared.appender.as_ref().map(|c| &*c.name))
             .field("suppressed", &self.suppressed())
             .finish_non_exhaustive()
     }
@@ -644,13 +641,17 @@ mod tests {
         let budget = Budget::default();
         // burst 3, one line per 10 ns.
         let (emission, tolerance) = (10, 20);
-        let taken: Vec<bool> = (0..5).map(|_| budget.take(100, emission, tolerance)).collect();
+        let taken: Vec<bool> = (0..5)
+            .map(|_| budget.take(100, emission, tolerance))
+            .collect();
         assert_eq!(taken, [true, true, true, false, false]);
         assert!(!budget.take(109, emission, tolerance));
         assert!(budget.take(110, emission, tolerance));
         assert!(!budget.take(110, emission, tolerance));
         // Quiet for a whole burst's worth: the burst is back, no more.
-        let taken: Vec<bool> = (0..4).map(|_| budget.take(1_000, emission, tolerance)).collect();
+        let taken: Vec<bool> = (0..4)
+            .map(|_| budget.take(1_000, emission, tolerance))
+            .collect();
         assert_eq!(taken, [true, true, true, false]);
     }
 

@@ -9,11 +9,11 @@ use std::sync::{Arc, Barrier, Mutex};
 use std::time::Duration;
 
 use robustmq_log_metrics::{
-    AppenderMetrics, Error, LineLimit, LineLimitConfig, LogMetrics, LogMetricsHandle,
-    ManualClock, LINE_LIMIT_TARGET,
+    AppenderMetrics, Error, LineLimit, LineLimitConfig, LogMetrics, LogMetricsHandle, ManualClock,
+    LINE_LIMIT_TARGET,
 };
-use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::filter::{FilterExt, LevelFilter};
+use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::{prelude::*, Layer};
 
 /// Everything a fmt layer wrote, line by line.
@@ -148,9 +148,13 @@ fn threads_sharing_a_call_site_share_its_budget_exactly() {
         .build()
         .unwrap();
     let out = Captured::default();
-    let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(metrics).with(
-        fmt_layer(&file, &out, LevelFilter::TRACE, limit.clone()),
-    ));
+    let dispatch =
+        tracing::Dispatch::new(tracing_subscriber::registry().with(metrics).with(fmt_layer(
+            &file,
+            &out,
+            LevelFilter::TRACE,
+            limit.clone(),
+        )));
     let (threads, each) = (4, 1_000u64);
     let start = Arc::new(Barrier::new(threads));
     let workers: Vec<_> = (0..threads)
@@ -166,7 +170,10 @@ fn threads_sharing_a_call_site_share_its_budget_exactly() {
         w.join().unwrap();
     }
     let events = threads as u64 * each;
-    assert_eq!(handle.count("warn", "robustmq", "auth_failed"), Some(events));
+    assert_eq!(
+        handle.count("warn", "robustmq", "auth_failed"),
+        Some(events)
+    );
     // The clock never moved: exactly the burst was written.
     assert_eq!(file.lines(), 100);
     assert_eq!(file.suppressed(), events - 100);
@@ -261,7 +268,10 @@ fn the_summary_line_goes_through_the_same_fmt_layer_and_every_event_is_accounted
     assert!(line.contains("callsite=core::line_limit:"), "{line}");
     // The file appender did not write the console's summary; it counts it as
     // suppressed, since it is an event at its levels.
-    assert!(!file_out.lines().iter().any(|l| l.contains(LINE_LIMIT_TARGET)));
+    assert!(!file_out
+        .lines()
+        .iter()
+        .any(|l| l.contains(LINE_LIMIT_TARGET)));
     assert_eq!((file.lines(), file.suppressed()), (14, 1));
 
     // Every event at the appenders' levels is a line, a suppressed line or a
@@ -309,14 +319,26 @@ fn the_settings_are_read_from_a_table_and_bad_values_name_their_key() {
             .map_err(|e| e.to_string())
     };
     for (toml, culprit) in [
-        ("burst = 0", "line_limit.burst = 0 is out of range; allowed: 1..=1000000"),
+        (
+            "burst = 0",
+            "line_limit.burst = 0 is out of range; allowed: 1..=1000000",
+        ),
         ("refill = 0", "line_limit.refill = 0 is out of range"),
-        ("refill = 1000001", "line_limit.refill = 1000001 is out of range"),
+        (
+            "refill = 1000001",
+            "line_limit.refill = 1000001 is out of range",
+        ),
         ("burst = -1", "`line_limit.burst`"),
         ("burst = 4294967296", "`line_limit.burst`"),
         ("burst = \"ten\"", "`line_limit.burst`"),
-        ("interval_secs = 0", "`line_limit.interval_secs`: 0 s is out of range"),
-        ("interval_secs = 3601", "`line_limit.interval_secs`: 3601 s is out of range"),
+        (
+            "interval_secs = 0",
+            "`line_limit.interval_secs`: 0 s is out of range",
+        ),
+        (
+            "interval_secs = 3601",
+            "`line_limit.interval_secs`: 3601 s is out of range",
+        ),
         ("interval_secs = -1", "`line_limit.interval_secs`"),
         ("brust = 10", "unknown key `line_limit.brust`"),
     ] {
@@ -358,5 +380,8 @@ fn flattened_into_an_appender_config_unknown_keys_are_still_named() {
     let flat: Flat = toml::from_str("level = \"info\"\nburst = 9\nrefil = 3").unwrap();
     assert_eq!(flat.limit.unknown_keys(), ["refil"]);
     let err = LineLimit::from_config(&flat.limit).unwrap_err().to_string();
-    assert!(err.contains("`line_limit.refil`") && err.contains("refill"), "{err}");
+    assert!(
+        err.contains("`line_limit.refil`") && err.contains("refill"),
+        "{err}"
+    );
 }

@@ -49,7 +49,11 @@ fn handle_with_two_appenders() -> LogMetricsHandle {
     odd.writer(Vec::new()).write_all(b"ok\n").unwrap();
     assert!(odd.writer(FullDisk(0)).write_all(b"too long\n").is_err());
     odd.count_dropped(|| 5);
-    let limit = LineLimit::builder().burst(1).appender(&console).build().unwrap();
+    let limit = LineLimit::builder()
+        .burst(1)
+        .appender(&console)
+        .build()
+        .unwrap();
     let flood = tracing_subscriber::registry().with(Discard.with_filter(limit));
     tracing::subscriber::with_default(flood, || {
         for _ in 0..4 {
@@ -123,7 +127,11 @@ fn text_rendering_of_the_appender_families_is_exact() {
             ("robustmq_log_appender_lines_total", "counter", 1.0),
             ("robustmq_log_appender_bytes_total", "counter", 7.0),
             ("robustmq_log_appender_dropped_lines_total", "counter", 6.0),
-            ("robustmq_log_appender_suppressed_lines_total", "counter", 0.0),
+            (
+                "robustmq_log_appender_suppressed_lines_total",
+                "counter",
+                0.0
+            ),
         ]
     );
 }
