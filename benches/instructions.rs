@@ -23,7 +23,7 @@ use std::cell::Cell;
 use std::hint::black_box;
 use std::process::ExitCode;
 
-use robustmq_log_metrics::limits::MAX_LINE_BUDGET;
+use robustmq_log_metrics::limits::{MAX_LINE_BUDGET, MAX_LINE_INTERVAL};
 use robustmq_log_metrics::{AppenderMetrics, LineLimit, LogMetrics, LogMetricsHandle};
 use tracing::field::{Field, Visit};
 use tracing::Dispatch;
@@ -126,7 +126,8 @@ enum Layer {
     /// whose digits would change the count) to `io::sink` through an
     /// appender's counting writer: the line a `LineLimit` lets through.
     Fmt,
-    /// `Fmt` behind a `LineLimit` whose budget never runs out in the run.
+    /// `Fmt` behind a `LineLimit` whose budget (a million lines) never runs
+    /// out in a run.
     FmtLimited,
     /// `Fmt` behind a `LineLimit` that lets one line through, then
     /// suppresses every other (the cost of a flood's suppressed line).
@@ -217,6 +218,8 @@ impl Layer {
                     LineLimit::builder()
                         .burst(burst)
                         .refill(refill)
+                        // An hour: `fmt_suppressed` regains no line during a run.
+                        .interval(MAX_LINE_INTERVAL)
                         .appender(&console)
                         .build()
                         .expect("build the line limit")
