@@ -11,6 +11,13 @@
 //! quiet `burst * T` it has its whole burst again. Taking a line is one
 //! compare-and-swap loop on that word: lock-free, no lock, no allocation.
 //!
+//! "Now" is the latest time the limit read from its clock; the clock is read
+//! again only when a line would not pass at that time, so a line is never
+//! suppressed on a stale time and a call site within its budget does not
+//! pay for a clock read. The price: a call site quiet since before that
+//! reading is charged from it, so right after a quiet spell it may write up
+//! to twice its burst at once (never more: the second burst reads the clock).
+//!
 //! # The call-site table
 //!
 //! The per-call-site state is found by the address of the event's
@@ -343,11 +350,22 @@ struct Shared {
     callsites: Callsites,
     appender: Option<Arc<Counters>>,
     suppressed: AtomicU64,
+    /// The latest time read from the clock (ns since the limit was built).
+    /// A line is first tried at this time and the clock read only when it
+    /// would not pass then: reading the clock is most of what a line through
+    /// the limit costs (about 90 of 290 instructions), and an earlier time
+    /// never suppresses a line that the current time would pass (the budget
+    /// only grows with time). What it changes: a call site quiet since before
+    /// that time is charged from then, not from now, so right after a quiet
+    /// spell it may write up to twice its burst before the clock is read.
+    read: AtomicU64,
 }
 
 /// A per-call-site line limit for a `tracing_subscriber` fmt layer: a
 /// per-layer [`Filter`] that lets each call site write `burst` lines at
-/// once and `refill` more every `interval`, suppresses the lines beyond,
+/// once (up to twice that right after a quiet spell, as the clock is read
+/// only when a line would not pass) and `refill` more every `interval`,
+/// suppresses the lines beyond,
 /// and logs one summary line per suppressed run when the call site's next
 /// line passes (see the module documentation in the source for the design).
 ///
@@ -437,17 +455,28 @@ impl Shared {
         if node.summary {
             return self.admit_summary();
         }
-        let now = self.clock.now();
-        if node.budget.take(now, self.emission, self.tolerance) {
-            if node.budget.suppressed.load(Ordering::Relaxed) != 0 {
-                self.summarise(node, now);
+        // The time last read first: see `read`.
+        let seen = self.read.load(Ordering::Relaxed);
+        if !node.budget.take(seen, self.emission, self.tolerance) {
+            let now = self.now();
+            if !node.budget.take(now, self.emission, self.tolerance) {
+                node.budget.suppress(now);
+                self.count_suppressed();
+                return false;
             }
-            true
-        } else {
-            node.budget.suppress(now);
-            self.count_suppressed();
-            false
         }
+        if node.budget.suppressed.load(Ordering::Relaxed) != 0 {
+            self.summarise(node, self.now());
+        }
+        true
+    }
+
+    /// Reads the clock, and keeps the time in `read` for the next lines.
+    #[inline(never)]
+    fn now(&self) -> u64 {
+        let now = self.clock.now();
+        self.read.fetch_max(now, Ordering::Relaxed);
+        now
     }
 
     /// A summary line: written by the layer whose limit logged it only.
@@ -627,6 +656,7 @@ impl LineLimitBuilder {
                 callsites: Callsites::new(),
                 appender: self.appender,
                 suppressed: AtomicU64::new(0),
+                read: AtomicU64::new(0),
             }),
         })
     }

@@ -123,6 +123,39 @@ fn a_call_site_writes_its_burst_then_one_line_per_refill_interval() {
     assert_eq!(events_at_or_above_info(&handle), 32);
 }
 
+#[test]
+fn after_a_quiet_spell_a_call_site_writes_at_most_twice_its_burst() {
+    let (_, handle) = LogMetrics::builder().build().unwrap();
+    let console = handle.appender("console").unwrap();
+    let clock = ManualClock::new();
+    let limit = LineLimit::builder()
+        .burst(4)
+        .refill(1)
+        .appender(&console)
+        .manual_clock(&clock)
+        .build()
+        .unwrap();
+    let out = Captured::default();
+    let subscriber =
+        tracing_subscriber::registry().with(fmt_layer(&console, &out, LevelFilter::INFO, limit));
+    tracing::subscriber::with_default(subscriber, || {
+        // At 10 s another call site, quiet since the clock was last read (at
+        // 0 s), writes its burst charged from 0 s, and its fifth line reads
+        // the clock: 5 lines.
+        clock.advance(Duration::from_secs(10));
+        for _ in 0..5 {
+            tracing::info!(event = "other", "x");
+        }
+        assert_eq!(console.lines(), 5);
+        // At 100 s this one is charged from 10 s: a burst, then the clock is
+        // read and a second burst passes, and then nothing.
+        clock.advance(Duration::from_secs(90));
+        flood(20);
+    });
+    assert_eq!(console.lines(), 5 + 2 * 4);
+    assert_eq!(console.suppressed(), 20 - 2 * 4);
+}
+
 /// Events at info and above, as the metrics layer counted them.
 fn events_at_or_above_info(handle: &LogMetricsHandle) -> u64 {
     // The first render shows new series at 0: render again for the counts.
