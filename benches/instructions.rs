@@ -142,8 +142,11 @@ enum Witness {
     Naive(metrics_exporter_prometheus::PrometheusHandle),
     /// The appender's counters, and the lines and suppressed lines expected
     /// of `n` events.
-    Lines(AppenderMetrics, fn(u64) -> (u64, u64)),
+    Lines(AppenderMetrics, LinesOf),
 }
+
+/// The lines written and suppressed of so many events.
+type LinesOf = fn(u64) -> (u64, u64);
 
 impl Layer {
     const ALL: [Layer; 8] = [
@@ -224,7 +227,7 @@ impl Layer {
                         .build()
                         .expect("build the line limit")
                 };
-                let (dispatch, expected): (Dispatch, fn(u64) -> (u64, u64)) = match self {
+                let (dispatch, expected): (Dispatch, LinesOf) = match self {
                     Layer::Fmt => (Dispatch::new(registry.with(fmt)), |n| (n, 0)),
                     Layer::FmtLimited => (
                         Dispatch::new(
