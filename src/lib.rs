@@ -94,7 +94,8 @@
 //! gives each call site a budget of lines (a burst, and a refill per
 //! interval), counts the lines it suppresses in
 //! `robustmq_log_appender_suppressed_lines_total{appender}`, and logs one
-//! summary line per suppressed run when the call site's next line passes.
+//! summary line per suppressed run (at most one per interval) when the call
+//! site's next line passes.
 //! The metrics layer, a layer of its own, still counts every event, so for
 //! each appender `lines + suppressed + dropped` equals the events at its
 //! levels: a flood costs bounded disk and no information.

@@ -37,8 +37,10 @@
 //!
 //! # The summary line
 //!
-//! When a call site's next line passes after some were suppressed, the
-//! filter logs one event with `tracing`, from its own call sites (target
+//! When a call site's next line passes after some were suppressed, and the
+//! suppressed run is at least one refill interval old (so that a sustained
+//! flood, which passes a line at every refill, gets one summary per interval
+//! rather than one per passing line), the filter logs one event with `tracing`, from its own call sites (target
 //! [`LINE_LIMIT_TARGET`], `event = "log_lines_suppressed"`, at the level of
 //! the suppressed call site) saying how many lines were suppressed and over
 //! how long. Why an event logged from inside `Filter::event_enabled`, and
@@ -70,9 +72,9 @@
 //!   summary is dropped before any layer sees it (the suppressed lines are
 //!   still counted in `robustmq_log_appender_suppressed_lines_total`).
 //!
-//! A suppressed run is summarised when the call site's next line passes:
-//! a call site that never logs again after a flood leaves its last run
-//! unsummarised (and counted). Counts are exact; under contention the
+//! A suppressed run is summarised when the call site's next line passes
+//! once the run is an interval old: a call site that never logs again after
+//! a flood leaves its last run unsummarised (and counted). Counts are exact; under contention the
 //! duration of a run can be off by the time between two threads' events.
 
 use std::cell::Cell;
@@ -345,6 +347,8 @@ struct Shared {
     emission: u64,
     /// How far the arrival time may run ahead of now: `emission * (burst - 1)`.
     tolerance: u64,
+    /// The refill interval in ns: a suppressed run is summarised once it is this old.
+    interval: u64,
     config: LineLimitConfig,
     clock: Clock,
     callsites: Callsites,
@@ -367,7 +371,8 @@ struct Shared {
 /// only when a line would not pass) and `refill` more every `interval`,
 /// suppresses the lines beyond,
 /// and logs one summary line per suppressed run when the call site's next
-/// line passes (see the module documentation in the source for the design).
+/// line passes, at most one per interval (see the module documentation in
+/// the source for the design).
 ///
 /// Add it to the fmt layer only, so that the metrics layer still counts
 /// every event; after the layer's level or target filter, so that only the
@@ -466,7 +471,7 @@ impl Shared {
             }
         }
         if node.budget.suppressed.load(Ordering::Relaxed) != 0 {
-            self.summarise(node, self.now());
+            self.summarise(node);
         }
         true
     }
@@ -498,13 +503,21 @@ impl Shared {
         }
     }
 
-    /// Logs the summary of the node's suppressed run.
+    /// Logs the summary of the node's suppressed run, once it has lasted an
+    /// interval: under a sustained flood a line passes at every refill, and a
+    /// summary before each would double what the flood writes; this way a
+    /// call site writes at most one summary per interval.
     #[cold]
     #[inline(never)]
-    fn summarise(&self, node: &Node, now: u64) {
+    fn summarise(&self, node: &Node) {
         // No summary from inside a summary (see the module docs); the run
         // stays pending for the call site's next line.
         if SUMMARISING.try_with(Cell::get).unwrap_or(u64::MAX) != 0 {
+            return;
+        }
+        let now = self.now();
+        let since = node.budget.since.load(Ordering::Relaxed);
+        if since != 0 && now.saturating_sub(since - 1) < self.interval {
             return;
         }
         let (lines, over) = node.budget.end_run(now);
@@ -648,6 +661,7 @@ impl LineLimitBuilder {
                 id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
                 emission,
                 tolerance,
+                interval,
                 config: self.config,
                 clock: match self.clock {
                     Some(clock) => Clock::Manual(clock),

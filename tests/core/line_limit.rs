@@ -328,6 +328,24 @@ fn the_summary_line_goes_through_the_same_fmt_layer_and_every_event_is_accounted
         text.contains("robustmq_log_appender_suppressed_lines_total{appender=\"console\"} 8\n"),
         "{text}"
     );
+
+    // A run (started at 2.5 s) is summarised once it is an interval old: a
+    // line that passes 0.6 s into it logs no summary, one at 1.6 s does.
+    clock.advance(Duration::from_millis(600));
+    flood(1);
+    assert_eq!(console_out.lines().len(), 8);
+    clock.advance(Duration::from_secs(1));
+    flood(1);
+    let lines = console_out.lines();
+    assert_eq!(lines.len(), 10, "{lines:#?}");
+    let second = &lines[8];
+    for part in ["suppressed=1", "over_ms=1600", "over 1.600 s"] {
+        assert!(second.contains(part), "{part:?} not in {second}");
+    }
+    let events = events_at_or_above_info(&handle);
+    assert_eq!(events, 18);
+    assert_eq!((console.lines(), console.suppressed()), (10, 8));
+    assert_eq!((file.lines(), file.suppressed()), (16, 2));
 }
 
 #[test]
