@@ -207,12 +207,15 @@ fn threads_sharing_a_call_site_share_its_budget_exactly() {
         handle.count("warn", "robustmq", "auth_failed"),
         Some(events)
     );
-    // The clock never moved: exactly the burst was written.
-    assert_eq!(file.lines(), 100);
-    assert_eq!(file.suppressed(), events - 100);
-    assert_eq!(limit.suppressed(), events - 100);
+    // The clock never moved: the burst was written, and at most one line more
+    // per other thread (a thread whose first event meets another adding the
+    // call site's node lets it through rather than wait).
+    let lines = file.lines();
+    assert!((100..100 + threads as u64).contains(&lines), "{lines}");
+    assert_eq!(file.suppressed(), events - lines);
+    assert_eq!(limit.suppressed(), events - lines);
     assert_eq!(file.lines() + file.suppressed() + file.dropped(), events);
-    assert_eq!(out.lines().len(), 100);
+    assert_eq!(out.lines().len() as u64, lines);
 }
 
 /// Set in the child process that runs the summary test alone.
