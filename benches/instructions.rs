@@ -4,7 +4,9 @@
 //! 2N is the instructions one event costs; `scripts/instructions.sh` does that
 //! for every LAYER and EVENT and prints the table.
 //!
-//! LAYER: `registry`, `floor`, `ours`, `naive`, `json` (see `Layer`).
+//! LAYER: `registry`, `floor`, `ours`, `naive`, `json`, `fmt`, `fmt_limited`,
+//! `fmt_suppressed` (see `Layer`); `scripts/line-limit-instructions.sh` runs the
+//! last three, the cost of a `LineLimit` against the line it lets through.
 //! EVENT: `structured`, `six_field` (see `Event`).
 //!
 //! A `[[bench]]` with `harness = false` rather than an example: it is a
@@ -21,7 +23,8 @@ use std::cell::Cell;
 use std::hint::black_box;
 use std::process::ExitCode;
 
-use robustmq_log_metrics::{LogMetrics, LogMetricsHandle};
+use robustmq_log_metrics::limits::{MAX_LINE_BUDGET, MAX_LINE_INTERVAL};
+use robustmq_log_metrics::{AppenderMetrics, LineLimit, LogMetrics, LogMetricsHandle};
 use tracing::field::{Field, Visit};
 use tracing::Dispatch;
 use tracing_subscriber::layer::Context;
@@ -119,6 +122,16 @@ enum Layer {
     Ours,
     Naive,
     Json,
+    /// tracing-subscriber's text fmt layer writing each line (no timestamp,
+    /// whose digits would change the count) to `io::sink` through an
+    /// appender's counting writer: the line a `LineLimit` lets through.
+    Fmt,
+    /// `Fmt` behind a `LineLimit` whose budget (a million lines) never runs
+    /// out in a run.
+    FmtLimited,
+    /// `Fmt` behind a `LineLimit` that lets one line through, then
+    /// suppresses every other (the cost of a flood's suppressed line).
+    FmtSuppressed,
 }
 
 /// What a run needs to check afterwards that its layer saw every event.
@@ -127,15 +140,24 @@ enum Witness {
     Floor,
     Ours(LogMetricsHandle),
     Naive(metrics_exporter_prometheus::PrometheusHandle),
+    /// The appender's counters, and the lines and suppressed lines expected
+    /// of `n` events.
+    Lines(AppenderMetrics, LinesOf),
 }
 
+/// The lines written and suppressed of so many events.
+type LinesOf = fn(u64) -> (u64, u64);
+
 impl Layer {
-    const ALL: [Layer; 5] = [
+    const ALL: [Layer; 8] = [
         Layer::Registry,
         Layer::Floor,
         Layer::Ours,
         Layer::Naive,
         Layer::Json,
+        Layer::Fmt,
+        Layer::FmtLimited,
+        Layer::FmtSuppressed,
     ];
 
     fn parse(s: &str) -> Option<Self> {
@@ -149,6 +171,9 @@ impl Layer {
             Layer::Ours => "ours",
             Layer::Naive => "naive",
             Layer::Json => "json",
+            Layer::Fmt => "fmt",
+            Layer::FmtLimited => "fmt_limited",
+            Layer::FmtSuppressed => "fmt_suppressed",
         }
     }
 
@@ -185,6 +210,38 @@ impl Layer {
                 ),
                 Witness::None,
             ),
+            Layer::Fmt | Layer::FmtLimited | Layer::FmtSuppressed => {
+                let (_, handle) = LogMetrics::builder().build().expect("build the handle");
+                let console = handle.appender("console").expect("register the appender");
+                let fmt = tracing_subscriber::fmt::layer()
+                    .without_time()
+                    .with_ansi(false)
+                    .with_writer(console.make_writer(std::io::sink));
+                let limit = |burst, refill| {
+                    LineLimit::builder()
+                        .burst(burst)
+                        .refill(refill)
+                        // An hour: `fmt_suppressed` regains no line during a run.
+                        .interval(MAX_LINE_INTERVAL)
+                        .appender(&console)
+                        .build()
+                        .expect("build the line limit")
+                };
+                let (dispatch, expected): (Dispatch, LinesOf) = match self {
+                    Layer::Fmt => (Dispatch::new(registry.with(fmt)), |n| (n, 0)),
+                    Layer::FmtLimited => (
+                        Dispatch::new(
+                            registry.with(fmt.with_filter(limit(MAX_LINE_BUDGET, MAX_LINE_BUDGET))),
+                        ),
+                        |n| (n, 0),
+                    ),
+                    _ => (
+                        Dispatch::new(registry.with(fmt.with_filter(limit(1, 1)))),
+                        |n| (1, n - 1),
+                    ),
+                };
+                (dispatch, Witness::Lines(console, expected))
+            }
         }
     }
 }
@@ -211,6 +268,17 @@ fn check(witness: &Witness, event: &str, expected: u64) -> Result<(), String> {
             count_in(&h.render(), event)
         }
         Witness::Naive(h) => count_in(&h.render(), event),
+        Witness::Lines(appender, lines_of) => {
+            let got = (appender.lines(), appender.suppressed());
+            let want = lines_of(expected);
+            return if got == want {
+                Ok(())
+            } else {
+                Err(format!(
+                    "the appender wrote and suppressed {got:?} lines, expected {want:?}"
+                ))
+            };
+        }
     };
     if got == expected {
         Ok(())
@@ -244,7 +312,7 @@ fn run(layer: Layer, event: Event, n: u64) -> Result<(), String> {
 }
 
 const USAGE: &str = "usage: instructions LAYER EVENT N
-  LAYER: registry | floor | ours | naive | json
+  LAYER: registry | floor | ours | naive | json | fmt | fmt_limited | fmt_suppressed
   EVENT: structured | six_field
   N: events to log after the warm-up
 Run it under callgrind through scripts/instructions.sh.";

@@ -725,6 +725,148 @@ def run_prometheus(rules, workdir):
     proc.wait(timeout=30)
 
 
+def check_login_flood(tree, binary, logger_text, workdir, attempts=10000, deadline_s=240):
+    """A bounded login flood on loopback (issue 32): one client sends `attempts`
+    CONNECTs, four in five with a wrong password (auth_failed) and one in five
+    with a client id too long for MQTT 3.1.1 (connection_rejected), with the
+    shipped logger.toml's line_limit and then without it. With the limit: the
+    flood's lines stay within the [server] appender's budget, lines +
+    suppressed + dropped equal the events counted, the auth_failed events
+    counted equal RobustMQ's own mqtt_auth_failed_total, and a line of
+    another call site logged mid-flood (push_thread_started, a subscriber's)
+    is written. Logs the flood's bytes and lines with and without the limit."""
+    m = re.search(r"(?ms)^\[server\]$.*?^line_limit = \{ burst = (\d+), refill = (\d+), interval_secs = (\d+) \}$",
+                  logger_text)
+    if not m:
+        fail("config/logger.toml's [server] appender has no line_limit = { burst, refill, interval_secs }")
+    burst, refill, interval = (int(g) for g in m.groups())
+    unlimited_text = re.sub(r"(?m)^line_limit = .*\n", "", logger_text)
+    loggers = {"with the limit": logger_text, "without the limit": unlimited_text}
+
+    def connect_packet(client_id, password):
+        def field(b):
+            return len(b).to_bytes(2, "big") + b
+        # MQTT 3.1.1 CONNECT: clean session, user name and password, keepalive 60.
+        body = field(b"MQTT") + b"\x04\xc2\x00\x3c" + field(client_id.encode()) + field(USER.encode()) + field(password.encode())
+        length, encoded = len(body), b""
+        while True:
+            byte, length = length % 128, length // 128
+            encoded += bytes([byte | (0x80 if length else 0)])
+            if not length:
+                break
+        return b"\x10" + encoded + body
+
+    def attempt(i):
+        """One CONNECT to be refused; returns the CONNACK's return code, or
+        None when the broker closed the connection without one (it sheds
+        connections under load before authentication)."""
+        if i % 5 == 4:
+            packet = connect_packet(f"e2e-flood-client-id-longer-than-23-{i}", PASSWORD)
+        else:
+            packet = connect_packet(f"e2e-flood-{i}", "wrong")
+        connack = b""
+        try:
+            with socket.create_connection((MQTT_HOST, MQTT_PORT), timeout=10) as s:
+                s.sendall(packet)
+                while len(connack) < 4:
+                    chunk = s.recv(4 - len(connack))
+                    if not chunk:
+                        break
+                    connack += chunk
+        except OSError:  # reset or timed out: shed
+            pass
+        return connack[3] if len(connack) == 4 and connack[0] == 0x20 else None
+
+    def robustmq_auth_failed(body):
+        return sum(s.value for f in text_string_to_metric_families(body) for s in f.samples
+                   if s.name == "mqtt_auth_failed_total")
+
+    def counted(body, event):
+        return sum(v for (_, svc, e, _), v in event_counts(body).items() if (svc, e) == ("mqtt-broker", event))
+
+    def file_lines_with(log_dir, needle):
+        n = 0
+        for name in os.listdir(log_dir):
+            if name.startswith("server."):
+                with open(os.path.join(log_dir, name), errors="replace") as f:
+                    n += sum(1 for line in f if LINE.match(ANSI.sub("", line)) and needle in ANSI.sub("", line))
+        return n
+
+    figures = {}
+    for name, text in loggers.items():
+        path = os.path.join(workdir, f"logger-flood-{len(figures)}.toml")
+        open(path, "w").write(text)
+        broker = Broker(tree, binary, path, workdir).start().wait_ready()
+        scrape()  # series born before the flood show their counts from the next scrape on
+        refused, sub, t0 = collections.Counter(), None, time.monotonic()
+        for i in range(attempts):
+            if time.monotonic() - t0 > deadline_s:
+                fail(f"{name}: the flood did not finish {attempts} attempts within {deadline_s} s ({i} sent)")
+            refused[attempt(i)] += 1
+            if i == attempts // 2:
+                # Another call site, mid-flood: the first subscriber starts a push
+                # thread about a second later (push_thread_started, info).
+                sub = spawn(["mosquitto_sub", "-h", MQTT_HOST, "-p", str(MQTT_PORT), "-u", USER, "-P", PASSWORD,
+                             "-i", "e2e-flood-sub", "-t", "e2e/flood", "-W", "3"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        elapsed = time.monotonic() - t0
+        sub.wait(timeout=30)
+        if refused[0]:
+            fail(f"{name}: {refused[0]} flood CONNECTs were accepted; return codes {dict(refused)}")
+
+        def quiet():
+            body = scrape()
+            counts, appender = event_counts(body), appender_counts(body)
+            body2 = scrape()
+            if event_counts(body2) != counts or appender_counts(body2) != appender:
+                return None
+            events = int(sum(counts.values()))
+            lines, suppressed, dropped = (appender.get(("server", k), 0)
+                                          for k in ("lines", "suppressed_lines", "dropped_lines"))
+            if lines + suppressed + dropped != events:
+                return None  # the [server] file's writer has not caught up yet
+            return body2, events, lines, suppressed, dropped
+
+        body, events, lines, suppressed, dropped = poll(
+            f"{name}: a quiet moment where the [server] appender's lines + suppressed + dropped equal the events",
+            quiet, 60, 1)
+        auth, own = counted(body, "auth_failed"), robustmq_auth_failed(body)
+        if auth != own or auth == 0:
+            fail(f"{name}: auth_failed counted {auth:.0f}, RobustMQ's own mqtt_auth_failed_total {own:.0f}")
+        written = {e: file_lines_with(broker.log_dir, f'event="{e}"') for e in ("auth_failed", "connection_rejected")}
+        figures[name] = dict(attempts=attempts, seconds=round(elapsed, 1), refused=dict(refused),
+                             auth_failed_counted=int(auth), mqtt_auth_failed_total=int(own),
+                             connection_rejected_counted=int(counted(body, "connection_rejected")),
+                             flood_lines=written, server_lines=lines, suppressed=suppressed, dropped=dropped,
+                             events=events, server_bytes=file_bytes(broker.log_dir),
+                             stdout_bytes=os.path.getsize(broker.output))
+        if file_lines_with(broker.log_dir, 'event="push_thread_started"') == 0:
+            fail(f"{name}: the line logged mid-flood by another call site (push_thread_started) is not in the file")
+        if name == "with the limit":
+            # GCRA: burst lines at once, one per interval/refill after, twice
+            # the burst at most right after a quiet spell (LineLimit's docs).
+            bound = 2 * burst + refill * (elapsed / interval + 1)
+            for e, n in written.items():
+                if n > bound:
+                    fail(f"{name}: {n} {e} lines written, over the limit's {bound:.0f} for {elapsed:.1f} s")
+            if suppressed == 0 or auth <= bound:
+                fail(f"{name}: the flood ({auth:.0f} auth_failed) did not exceed the limit ({bound:.0f}); nothing shown")
+            summaries = file_lines_with(broker.log_dir, 'event="log_lines_suppressed"')
+            if summaries == 0 or summaries > 2 * (elapsed / interval + 2):
+                fail(f"{name}: {summaries} summary lines for two flooded call sites over {elapsed:.1f} s; "
+                     f"expected at least one and at most one per interval each")
+            figures[name]["summary_lines"] = summaries
+        elif suppressed != 0:
+            fail(f"{name}: {suppressed} lines suppressed by an appender without line_limit")
+        code = broker.stop()
+        if code != 0:
+            fail(f"{name}: broker-server exited with {code} after SIGTERM:\n{broker.tail()}")
+        log(f"login flood {name}: {json.dumps(figures[name])}")
+    a, b = figures["with the limit"], figures["without the limit"]
+    log(f"login flood: [server] file {a['server_bytes']} bytes with the limit, {b['server_bytes']} without "
+        f"({a['server_bytes'] / max(b['server_bytes'], 1):.3f}); stdout {a['stdout_bytes']} / {b['stdout_bytes']}")
+
+
 def check_typo(tree, binary, logger_text, workdir):
     typo = logger_text.replace('preset = "robustmq"', 'presett = "robustmq"', 1)
     if typo == logger_text:
@@ -890,6 +1032,9 @@ def main():
         log("run 3: a mistyped appender key")
         check_typo(tree, a.broker, logger_text, workdir)
         check_console_lines_ship(tree, a.broker, workdir)
+
+        log("run 3b: a login flood with and without the shipped line_limit")
+        check_login_flood(tree, a.broker, logger_text, workdir)
 
         if a.bench_rounds:
             log(f"run 4: publish load, {a.bench_rounds} rounds without/with the appender")

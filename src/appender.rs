@@ -71,6 +71,9 @@ struct Dropped {
 pub(crate) struct Counters {
     pub(crate) name: Box<str>,
     hot: Hot,
+    /// Lines a [`LineLimit`](crate::LineLimit) kept from this appender:
+    /// written by the logging threads, not the writer, so outside `hot`.
+    suppressed: AtomicU64,
     dropped: Mutex<Dropped>,
     /// The first-sample policy's stamp, as for a series (see `exposition`).
     pub(crate) first_shown: AtomicU64,
@@ -91,6 +94,7 @@ impl Counters {
         Self {
             name: name.into(),
             hot: Hot::default(),
+            suppressed: AtomicU64::new(0),
             dropped: Mutex::new(Dropped::default()),
             first_shown: AtomicU64::new(0),
         }
@@ -102,6 +106,16 @@ impl Counters {
 
     pub(crate) fn bytes(&self) -> u64 {
         self.hot.bytes.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn suppressed(&self) -> u64 {
+        self.suppressed.load(Ordering::Relaxed)
+    }
+
+    /// Counts one line a line limit kept from this appender.
+    #[inline]
+    pub(crate) fn count_suppressed(&self) {
+        self.suppressed.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Lines the source reports dropped plus lines whose write failed. Calls
@@ -207,7 +221,11 @@ impl AppenderTable {
 /// - `robustmq_log_appender_bytes_total`: bytes the wrapped writer accepted;
 /// - `robustmq_log_appender_dropped_lines_total`: lines lost, read from the
 ///   [`count_dropped`](Self::count_dropped) source at scrape time, plus lines
-///   whose write failed.
+///   whose write failed;
+/// - `robustmq_log_appender_suppressed_lines_total`: lines that a
+///   [`LineLimit`](crate::LineLimit) built with
+///   [`LineLimitBuilder::appender`](crate::LineLimitBuilder::appender) kept
+///   from the appender's fmt layer.
 ///
 /// A line is one `write_all` call, which `tracing_subscriber::fmt` makes
 /// once per event and `tracing_appender::non_blocking`'s worker once per
@@ -228,8 +246,8 @@ impl AppenderTable {
 /// # Ok::<(), robustmq_log_metrics::Error>(())
 /// ```
 ///
-/// Then, once the queue has drained, `lines + dropped` equals the events at
-/// the appender's levels, exactly, and `bytes` is what the sink accepted
+/// Then, once the queue has drained, `lines + suppressed + dropped` equals
+/// the events at the appender's levels, exactly, and `bytes` is what the sink accepted
 /// (`tests/live/appender_exactness.rs` checks both over HTTP). Wrapping `non_blocking`
 /// itself (`console.make_writer(writer)`) would count every line handed to
 /// the queue, dropped or not, as written.
@@ -238,7 +256,7 @@ impl AppenderTable {
 /// same name share the counters.
 #[derive(Clone)]
 pub struct AppenderMetrics {
-    counters: Arc<Counters>,
+    pub(crate) counters: Arc<Counters>,
 }
 
 impl fmt::Debug for AppenderMetrics {
@@ -306,6 +324,11 @@ impl AppenderMetrics {
     /// Bytes written so far.
     pub fn bytes(&self) -> u64 {
         self.counters.bytes()
+    }
+
+    /// Lines a [`LineLimit`](crate::LineLimit) kept from this appender so far.
+    pub fn suppressed(&self) -> u64 {
+        self.counters.suppressed()
     }
 
     /// Lines dropped so far: the source's count plus failed writes. Calls the

@@ -470,6 +470,151 @@ impl LayerConfig {
     }
 }
 
+/// Default for [`LineLimitBuilder::burst`](crate::LineLimitBuilder::burst).
+pub const DEFAULT_LINE_BURST: u32 = 200;
+/// Default for [`LineLimitBuilder::refill`](crate::LineLimitBuilder::refill).
+pub const DEFAULT_LINE_REFILL: u32 = 20;
+/// Default for [`LineLimitBuilder::interval`](crate::LineLimitBuilder::interval).
+pub const DEFAULT_LINE_INTERVAL: Duration = Duration::from_secs(1);
+/// Largest accepted `burst` and `refill` of a line limit.
+pub const MAX_LINE_BUDGET: u32 = 1_000_000;
+/// Shortest accepted `interval_secs` of a line limit.
+pub const MIN_LINE_INTERVAL: Duration = Duration::from_millis(1);
+/// Longest accepted `interval_secs` of a line limit.
+pub const MAX_LINE_INTERVAL: Duration = Duration::from_secs(3600);
+
+/// The settings of a [`LineLimit`](crate::LineLimit): what
+/// [`LineLimitBuilder`](crate::LineLimitBuilder) holds, and a serde table of
+/// the same keys, meant as an appender's `line_limit` table:
+///
+/// ```toml
+/// [console]
+/// kind = "console"
+/// line_limit = { burst = 200, refill = 20, interval_secs = 1 }
+/// ```
+///
+/// Each call site may write `burst` lines at once, and regains `refill`
+/// lines every `interval_secs` (one every `interval_secs / refill`), up to
+/// `burst` again. Every key is optional; a key left out has the default
+/// documented on the builder's setter of the same name. Unknown keys are
+/// kept while parsing and rejected by [`validate`](Self::validate) (and so by
+/// [`LineLimit::from_config`](crate::LineLimit::from_config)), naming the key,
+/// also where the table is flattened into another config type; a value of
+/// the wrong type (a negative `burst`) is a parse error naming the key.
+///
+/// ```
+/// use robustmq_log_metrics::{LineLimit, LineLimitConfig};
+/// let config: LineLimitConfig = toml::from_str("burst = 50\nrefill = 5\ninterval_secs = 1")?;
+/// let limit = LineLimit::from_config(&config)?.build()?;
+/// # let _ = limit;
+/// let zero: LineLimitConfig = toml::from_str("burst = 0")?;
+/// let err = LineLimit::from_config(&zero).unwrap_err();
+/// assert!(err.to_string().contains("line_limit.burst = 0"), "{err}");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+// `remote = "Self"`: as for `LayerConfig`, the derived code is the inherent
+// `deserialize` that `read_table` calls.
+#[serde(remote = "Self", default)]
+#[non_exhaustive]
+pub struct LineLimitConfig {
+    /// Lines a call site may write at once: 1..=[`MAX_LINE_BUDGET`],
+    /// default [`DEFAULT_LINE_BURST`].
+    pub burst: u32,
+    /// Lines a call site regains every `interval_secs`: 1..=[`MAX_LINE_BUDGET`],
+    /// default [`DEFAULT_LINE_REFILL`].
+    pub refill: u32,
+    /// The refill's interval (key `interval_secs`, in seconds, fractions
+    /// allowed): [`MIN_LINE_INTERVAL`]..=[`MAX_LINE_INTERVAL`], default
+    /// [`DEFAULT_LINE_INTERVAL`].
+    #[serde(rename = "interval_secs", with = "secs")]
+    pub interval: Duration,
+    /// Keys of the table that are no setting, checked by `validate`.
+    #[serde(skip)]
+    unknown_keys: Vec<String>,
+}
+
+impl Default for LineLimitConfig {
+    fn default() -> Self {
+        Self {
+            burst: DEFAULT_LINE_BURST,
+            refill: DEFAULT_LINE_REFILL,
+            interval: DEFAULT_LINE_INTERVAL,
+            unknown_keys: Vec::new(),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for LineLimitConfig {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let table = toml::Table::deserialize(deserializer)?;
+        let (mut config, unknown_keys) =
+            read_table::<Self>(table, "line_limit.").map_err(D::Error::custom)?;
+        config.unknown_keys = unknown_keys;
+        Ok(config)
+    }
+}
+
+impl Serialize for LineLimitConfig {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        LineLimitConfig::serialize(self, serializer)
+    }
+}
+
+impl DerivedFields for LineLimitConfig {
+    fn derived<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        LineLimitConfig::deserialize(deserializer)
+    }
+}
+
+impl LineLimitConfig {
+    /// The keys of this config, as its fields name them.
+    pub fn keys() -> &'static [&'static str] {
+        <Self as DerivedFields>::keys()
+    }
+
+    /// Keys of the parsed table that are no line-limit setting.
+    pub fn unknown_keys(&self) -> &[String] {
+        &self.unknown_keys
+    }
+
+    /// Checks every value; the error names the key (`line_limit.burst`,
+    /// `line_limit.refill`, `line_limit.interval_secs`, an unknown key).
+    pub fn validate(&self) -> Result<(), Error> {
+        if let Some(key) = self.unknown_keys.first() {
+            return Err(Error::UnknownKey {
+                key: format!("line_limit.{key}"),
+                expected: Self::keys().join(", "),
+            });
+        }
+        for (name, value) in [
+            ("line_limit.burst", self.burst),
+            ("line_limit.refill", self.refill),
+        ] {
+            if !(1..=MAX_LINE_BUDGET).contains(&value) {
+                return Err(Error::InvalidLimit {
+                    name,
+                    value: value as usize,
+                    min: 1,
+                    max: MAX_LINE_BUDGET as usize,
+                });
+            }
+        }
+        if !(MIN_LINE_INTERVAL..=MAX_LINE_INTERVAL).contains(&self.interval) {
+            return Err(Error::InvalidConfigValue {
+                key: "line_limit.interval_secs".to_owned(),
+                message: format!(
+                    "{} s is out of range; allowed: {}..={} seconds",
+                    self.interval.as_secs_f64(),
+                    MIN_LINE_INTERVAL.as_secs_f64(),
+                    MAX_LINE_INTERVAL.as_secs()
+                ),
+            });
+        }
+        Ok(())
+    }
+}
+
 /// `(key, value)` pairs as a table, in the order given.
 mod pairs {
     use serde::de::{MapAccess, Visitor};

@@ -18,6 +18,7 @@
 //! | `robustmq_log_appender_lines_total` | counter | global labels, `appender` |
 //! | `robustmq_log_appender_bytes_total` | counter | global labels, `appender` |
 //! | `robustmq_log_appender_dropped_lines_total` | counter | global labels, `appender` |
+//! | `robustmq_log_appender_suppressed_lines_total` | counter | global labels, `appender` |
 //!
 //! [`LogMetricsHandle`] renders them for Prometheus, directly
 //! ([`render`](LogMetricsHandle::render)), as an axum router
@@ -86,6 +87,18 @@
 //! [`first_sample_hold`](LogMetricsBuilder::first_sample_hold) (key
 //! `first_sample_hold_secs`) to at least their scrape interval. The appender
 //! families follow the same rule.
+//!
+//! # Log floods
+//!
+//! [`LineLimit`] is a per-layer filter for a fmt layer (an appender) that
+//! gives each call site a budget of lines (a burst, and a refill per
+//! interval), counts the lines it suppresses in
+//! `robustmq_log_appender_suppressed_lines_total{appender}`, and logs one
+//! summary line per suppressed run (at most one per interval) when the call
+//! site's next line passes.
+//! The metrics layer, a layer of its own, still counts every event, so for
+//! each appender `lines + suppressed + dropped` equals the events at its
+//! levels: a flood costs bounded disk and no information.
 //!
 //! # Configuration
 //!
@@ -170,6 +183,7 @@ mod http;
 mod instance;
 mod labels;
 mod layer;
+mod line_limit;
 mod series;
 
 // The README's example compiles and runs as written.
@@ -179,10 +193,11 @@ struct ReadmeDoctests;
 
 pub use appender::{AppenderMetrics, CountingMakeWriter, CountingWriter};
 pub use builder::{LogMetrics, LogMetricsBuilder};
-pub use config::{LayerConfig, Preset, UnstructuredEvents, ROBUSTMQ_SERVICES};
+pub use config::{LayerConfig, LineLimitConfig, Preset, UnstructuredEvents, ROBUSTMQ_SERVICES};
 pub use error::Error;
 pub use exposition::appenders::{
     APPENDER_BYTES_METRIC, APPENDER_DROPPED_METRIC, APPENDER_LINES_METRIC,
+    APPENDER_SUPPRESSED_METRIC,
 };
 #[cfg(feature = "prometheus-client")]
 #[cfg_attr(docsrs, doc(cfg(feature = "prometheus-client")))]
@@ -198,16 +213,22 @@ pub use http::TlsFiles;
 pub use http::{Auth, LogMetricsConfig, MetricsServer, RouteOptions, ServerOptions};
 pub use labels::{LEVEL_NAMES, OVERFLOW, RESERVED_VALUES, UNSTRUCTURED};
 pub use layer::LogMetricsLayer;
+pub use line_limit::{
+    LineLimit, LineLimitBuilder, ManualClock, LINES_SUPPRESSED_EVENT, LINE_LIMIT_TARGET,
+};
 
-/// The layer's defaults and the bounds `build()` checks, and the bounds
-/// on appenders that `LogMetricsHandle::appender` checks.
+/// The layer's defaults and the bounds `build()` checks, the bounds on
+/// appenders that `LogMetricsHandle::appender` checks, and the line
+/// limit's defaults and bounds.
 pub mod limits {
     pub use crate::appender::{MAX_APPENDERS, MAX_APPENDER_NAME_LEN};
     pub use crate::config::{
+        DEFAULT_LINE_BURST, DEFAULT_LINE_INTERVAL, DEFAULT_LINE_REFILL,
         DEFAULT_MAX_EVENTS_PER_SERVICE, DEFAULT_MAX_LABEL_LEN, DEFAULT_MAX_SERVICES,
-        MAX_EVENTS_PER_SERVICE_LIMIT, MAX_FIRST_SAMPLE_HOLD, MAX_LABEL_LEN_LIMIT,
-        MAX_SERVICES_LIMIT,
+        MAX_EVENTS_PER_SERVICE_LIMIT, MAX_FIRST_SAMPLE_HOLD, MAX_LABEL_LEN_LIMIT, MAX_LINE_BUDGET,
+        MAX_LINE_INTERVAL, MAX_SERVICES_LIMIT, MIN_LINE_INTERVAL,
     };
+    pub use crate::line_limit::MAX_LIMITED_CALLSITES;
 }
 
 /// The server's defaults and the bounds its options' `validate()` checks.

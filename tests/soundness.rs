@@ -301,3 +301,59 @@ fn the_last_reference_dropped_in_a_thread_exit_destructor_is_sound() {
     assert_eq!(h.count("error", "robustmq", "thread_exit"), Some(1));
     drop(h);
 }
+
+#[test]
+fn threads_through_a_line_limit_add_call_sites_and_share_budgets_exactly() {
+    use robustmq_log_metrics::{LineLimit, ManualClock};
+    use tracing_subscriber::Layer;
+
+    struct Discard;
+    impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Discard {}
+
+    let (layer, h) = LogMetrics::builder().build().unwrap();
+    let file = h.appender("file").unwrap();
+    let clock = ManualClock::new();
+    let limit = LineLimit::builder()
+        .burst(5)
+        .refill(1)
+        .appender(&file)
+        .manual_clock(&clock)
+        .build()
+        .unwrap();
+    let d = Dispatch::new(
+        tracing_subscriber::registry()
+            .with(layer)
+            .with(Discard.with_filter(limit.clone())),
+    );
+    let threads = 3;
+    let per_thread = n(40);
+    let start = Arc::new(Barrier::new(threads));
+    let workers: Vec<_> = (0..threads)
+        .map(|_| {
+            let (d, start) = (d.clone(), start.clone());
+            std::thread::spawn(move || {
+                start.wait();
+                // Two call sites each: their first events race to add nodes.
+                tracing::dispatcher::with_default(&d, || {
+                    for i in 0..per_thread {
+                        if i % 2 == 0 {
+                            tracing::info!(event = "even", "x");
+                        } else {
+                            tracing::warn!(event = "odd", "y");
+                        }
+                    }
+                })
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join().unwrap();
+    }
+    let events = threads as u64 * per_thread;
+    assert_eq!(h.total_events(), events);
+    // The clock never moved: each call site wrote at most its burst (a line
+    // let through while another thread added a node is written too).
+    let passed = events - limit.suppressed();
+    assert!((10..=10 + threads as u64 * 2).contains(&passed), "{passed}");
+    assert_eq!(file.suppressed(), limit.suppressed());
+}

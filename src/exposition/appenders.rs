@@ -13,8 +13,13 @@ pub const APPENDER_BYTES_METRIC: &str = "robustmq_log_appender_bytes_total";
 /// `tracing_appender::non_blocking` `ErrorCounter`, plus failed writes), by `appender`.
 pub const APPENDER_DROPPED_METRIC: &str = "robustmq_log_appender_dropped_lines_total";
 
+/// Lines a `LineLimit` kept from an appender's fmt layer, by `appender`.
+pub const APPENDER_SUPPRESSED_METRIC: &str = "robustmq_log_appender_suppressed_lines_total";
+
 const LINES_HELP: &str = "Log lines the appender's writer accepted, one per formatted event.";
 const BYTES_HELP: &str = "Bytes of log lines the appender's writer accepted.";
+const SUPPRESSED_HELP: &str =
+    "Log lines the appender's line limit kept from it: lines of a call site over its budget, and other appenders' summary lines.";
 const DROPPED_HELP: &str =
     "Log lines the appender lost: dropped by its non-blocking queue when full, or whose write failed.";
 
@@ -24,10 +29,11 @@ pub(crate) enum Measure {
     Lines,
     Bytes,
     Dropped,
+    Suppressed,
 }
 
-/// The three families, in exposition order, with what each shows.
-pub(crate) const APPENDER_FAMILIES: [(Measure, Desc); 3] = [
+/// The four families, in exposition order, with what each shows.
+pub(crate) const APPENDER_FAMILIES: [(Measure, Desc); 4] = [
     (
         Measure::Lines,
         Desc {
@@ -52,6 +58,14 @@ pub(crate) const APPENDER_FAMILIES: [(Measure, Desc); 3] = [
             kind: Kind::Counter,
         },
     ),
+    (
+        Measure::Suppressed,
+        Desc {
+            name: APPENDER_SUPPRESSED_METRIC,
+            help: SUPPRESSED_HELP,
+            kind: Kind::Counter,
+        },
+    ),
 ];
 
 /// One appender as a scrape shows it.
@@ -60,6 +74,7 @@ pub(crate) struct AppenderSample<'a> {
     lines: u64,
     bytes: u64,
     dropped: u64,
+    suppressed: u64,
 }
 
 impl AppenderSample<'_> {
@@ -68,12 +83,13 @@ impl AppenderSample<'_> {
             Measure::Lines => self.lines,
             Measure::Bytes => self.bytes,
             Measure::Dropped => self.dropped,
+            Measure::Suppressed => self.suppressed,
         }
     }
 }
 
 /// Every appender, in registration order, with what this scrape shows. The
-/// three series of an appender are born together, so they share one
+/// four series of an appender are born together, so they share one
 /// first-sample stamp: all 0 on the first scrape, all counted after.
 pub(crate) fn snapshot(instance: &Instance, now_ms: u64) -> Vec<AppenderSample<'_>> {
     instance
@@ -86,6 +102,7 @@ pub(crate) fn snapshot(instance: &Instance, now_ms: u64) -> Vec<AppenderSample<'
                     lines: 0,
                     bytes: 0,
                     dropped: 0,
+                    suppressed: 0,
                 };
             }
             AppenderSample {
@@ -93,6 +110,7 @@ pub(crate) fn snapshot(instance: &Instance, now_ms: u64) -> Vec<AppenderSample<'
                 lines: c.lines(),
                 bytes: c.bytes(),
                 dropped: c.dropped(),
+                suppressed: c.suppressed(),
             }
         })
         .collect()

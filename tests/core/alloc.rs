@@ -156,3 +156,57 @@ fn a_counted_line_allocates_nothing() {
     assert_eq!(allocs, 0, "{allocs} allocations in 1,000 failed lines");
     assert_eq!(appender.dropped(), 1_000);
 }
+
+/// A layer that does nothing: what the line limit in front of it costs.
+struct Discard;
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Discard {}
+
+#[test]
+fn the_line_limit_allocates_nothing_for_a_known_call_site() {
+    use robustmq_log_metrics::{LineLimit, ManualClock};
+    use tracing_subscriber::Layer;
+
+    let (layer, handle) = LogMetrics::builder().build().unwrap();
+    let console = handle.appender("console").unwrap();
+    let clock = ManualClock::new();
+    let limit = LineLimit::builder()
+        .burst(1_000)
+        .refill(1)
+        .appender(&console)
+        .manual_clock(&clock)
+        .build()
+        .unwrap();
+    let subscriber = tracing_subscriber::registry()
+        .with(layer)
+        .with(Discard.with_filter(limit.clone()));
+    let allocs = tracing::subscriber::with_default(subscriber, || {
+        // Warm-up: every call site's node, a suppressed run and the lift that
+        // ends it (its summary's call site registers on first use).
+        for i in 0..1_001 {
+            log_all(i);
+        }
+        // Quiet long enough for the whole burst to come back.
+        clock.advance(std::time::Duration::from_secs(2_000));
+        log_all(0);
+        // 999 rounds within the budget, then 9,001 over it. Not measured: the
+        // lift after a run (a cold path once per run, which logs its summary
+        // through `tracing`, whose callsite registry may allocate while another
+        // thread installs a new dispatcher, as other tests here do).
+        allocations(|| {
+            for i in 0..10_000 {
+                log_all(i);
+            }
+        })
+    });
+    assert_eq!(
+        allocs, 0,
+        "{allocs} allocations in 10,000 rounds through the line limit"
+    );
+    // Seven call sites, each 1,000 lines of burst twice.
+    assert_eq!(limit.suppressed(), 7 * (11_002 - 2_000));
+    assert_eq!(console.suppressed(), limit.suppressed());
+    // Under a scoped dispatcher the summaries are dropped before any layer
+    // (see `LineLimit`): the events are those logged.
+    assert_eq!(handle.total_events(), 7 * 11_002);
+}

@@ -20,6 +20,7 @@
 mod alloc;
 mod config;
 mod layer_config;
+mod line_limit;
 mod stress;
 #[path = "../support/mod.rs"]
 mod support;

@@ -6,7 +6,14 @@ use crate::support;
 
 use std::io::{self, Write};
 
-use robustmq_log_metrics::{Error, LogMetrics, LogMetricsHandle};
+use robustmq_log_metrics::{Error, LineLimit, LogMetrics, LogMetricsHandle};
+use tracing_subscriber::prelude::*;
+use tracing_subscriber::Layer;
+
+/// A layer that does nothing, for a line limit to filter.
+struct Discard;
+
+impl<S: tracing::Subscriber> Layer<S> for Discard {}
 
 /// A sink that takes 4 bytes and then fails: one dropped line.
 struct FullDisk(usize);
@@ -28,7 +35,7 @@ impl Write for FullDisk {
 /// A handle with no subscriber (so no callsite series) and two appenders:
 /// `console` with 2 lines of 6 bytes, and a name that needs escaping with
 /// 1 line of 3 bytes, a failed line of which 4 bytes were written, and a
-/// dropped-lines source at 5.
+/// dropped-lines source at 5; the console's line limit suppressed 3 lines.
 fn handle_with_two_appenders() -> LogMetricsHandle {
     let (_layer, handle) = LogMetrics::builder()
         .global_label("node_id", "7")
@@ -42,6 +49,17 @@ fn handle_with_two_appenders() -> LogMetricsHandle {
     odd.writer(Vec::new()).write_all(b"ok\n").unwrap();
     assert!(odd.writer(FullDisk(0)).write_all(b"too long\n").is_err());
     odd.count_dropped(|| 5);
+    let limit = LineLimit::builder()
+        .burst(1)
+        .appender(&console)
+        .build()
+        .unwrap();
+    let flood = tracing_subscriber::registry().with(Discard.with_filter(limit));
+    tracing::subscriber::with_default(flood, || {
+        for _ in 0..4 {
+            tracing::warn!("flood");
+        }
+    });
     handle
 }
 
@@ -69,6 +87,10 @@ robustmq_log_appender_bytes_total{node_id="7",appender="file \"a\\b\"\nc"} 7
 # TYPE robustmq_log_appender_dropped_lines_total counter
 robustmq_log_appender_dropped_lines_total{node_id="7",appender="console"} 0
 robustmq_log_appender_dropped_lines_total{node_id="7",appender="file \"a\\b\"\nc"} 6
+# HELP robustmq_log_appender_suppressed_lines_total Log lines the appender's line limit kept from it: lines of a call site over its budget, and other appenders' summary lines.
+# TYPE robustmq_log_appender_suppressed_lines_total counter
+robustmq_log_appender_suppressed_lines_total{node_id="7",appender="console"} 3
+robustmq_log_appender_suppressed_lines_total{node_id="7",appender="file \"a\\b\"\nc"} 0
 "#;
 
 #[test]
@@ -86,6 +108,7 @@ fn text_rendering_of_the_appender_families_is_exact() {
                 .replace("} 12\n", "} 0\n")
                 .replace("} 7\n", "} 0\n")
                 .replace("} 6\n", "} 0\n")
+                .replace("} 3\n", "} 0\n")
         )
     );
     let text = handle.render();
@@ -104,6 +127,11 @@ fn text_rendering_of_the_appender_families_is_exact() {
             ("robustmq_log_appender_lines_total", "counter", 1.0),
             ("robustmq_log_appender_bytes_total", "counter", 7.0),
             ("robustmq_log_appender_dropped_lines_total", "counter", 6.0),
+            (
+                "robustmq_log_appender_suppressed_lines_total",
+                "counter",
+                0.0
+            ),
         ]
     );
 }
@@ -184,6 +212,10 @@ robustmq_log_appender_bytes_total{node_id="7",appender="file \"a\\b\"\nc"} 7
 # TYPE robustmq_log_appender_dropped_lines counter
 robustmq_log_appender_dropped_lines_total{node_id="7",appender="console"} 0
 robustmq_log_appender_dropped_lines_total{node_id="7",appender="file \"a\\b\"\nc"} 6
+# HELP robustmq_log_appender_suppressed_lines Log lines the appender's line limit kept from it: lines of a call site over its budget, and other appenders' summary lines.
+# TYPE robustmq_log_appender_suppressed_lines counter
+robustmq_log_appender_suppressed_lines_total{node_id="7",appender="console"} 3
+robustmq_log_appender_suppressed_lines_total{node_id="7",appender="file \"a\\b\"\nc"} 0
 # EOF
 "#;
     assert_eq!(text, want);
