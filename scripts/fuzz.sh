@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Runs cargo-fuzz targets for a bounded time:  scripts/fuzz.sh TARGET... SECONDS
+# Builds them only:                             scripts/fuzz.sh --build TARGET...
 # Targets are the [[bin]] entries of fuzz/Cargo.toml; seeds are fuzz/corpus/TARGET/;
 # extra cargo-fuzz flags for one target go in fuzz/options/TARGET (one line).
 # (committed, never written to: new inputs go to a scratch folder). A crash
@@ -13,8 +14,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+build_only=0
+if [ "${1:-}" = --build ]; then
+  build_only=1
+  shift
+  set -- "$@" 1
+fi
 if [ $# -lt 2 ]; then
-  echo "usage: scripts/fuzz.sh TARGET... SECONDS" >&2
+  echo "usage: scripts/fuzz.sh TARGET... SECONDS, or scripts/fuzz.sh --build TARGET..." >&2
   exit 2
 fi
 secs=${*: -1}
@@ -58,6 +65,7 @@ for target in "$@"; do
   options_of "$target"
   cargo +nightly fuzz build "${options[@]}" "$target"
 done
+[ $build_only -eq 0 ] || exit 0
 pids=()
 for target in "$@"; do
   options_of "$target"

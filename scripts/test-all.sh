@@ -41,7 +41,9 @@ for tier in $tiers; do
     # The live tests start the demo broker binary: build it first.
     live)
       cargo build --all-features --examples
-      cargo test --all-features --test live
+      # Four threads on two cores: most live tests wait on Prometheus and
+      # Alertmanager evaluating (192 s with the default two, 2026-12-06).
+      cargo test --all-features --test live -- --test-threads 4
       ;;
     # --workspace: the feature set of the fast tier, so nothing is rebuilt.
     lint-live) cargo test --workspace --all-features --test migrate ;;

@@ -15,6 +15,11 @@ tsan() {
     cargo +nightly test -Zbuild-std --target x86_64-unknown-linux-gnu \
     --target-dir target/tsan "$@"
 }
+# --no-run: only the build (.ci/run starts it early, at low priority).
+if [ "${1:-}" = --no-run ]; then
+  tsan --test soundness --test core --test reference --no-run
+  exit 0
+fi
 tsan --test soundness
 tsan --test core -- stress::
 tsan --test reference -- concurrency::
