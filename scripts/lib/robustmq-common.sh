@@ -73,9 +73,24 @@ rmq_package_crate() {
   # --no-verify: RobustMQ's build compiles it; --allow-dirty: a working tree
   # under test may have uncommitted changes.
   (cd "$crate_dir" && CARGO_TARGET_DIR="$target" cargo package --quiet --allow-dirty --no-verify -p "$name") >&2
-  rm -rf "${out:?}/$name-$version"
-  mkdir -p "$out"
-  tar -xzf "$target/package/$name-$version.crate" -C "$out"
+  local new="${out:?}/.new"
+  rm -rf "$new"
+  mkdir -p "$new"
+  tar -xzf "$target/package/$name-$version.crate" -C "$new"
+  if [ -d "$out/$name-$version" ] && diff -rq "$new/$name-$version" "$out/$name-$version" >/dev/null; then
+    # Unchanged: its files keep their times, so cargo reuses RobustMQ's build.
+    rm -rf "$new"
+  else
+    rm -rf "${out:?}/$name-$version"
+    mv "$new/$name-$version" "$out/"
+    rm -rf "$new"
+    # Every file of a .crate carries one fixed mtime (2006-07-24), and cargo
+    # decides whether a path dependency changed by comparing its files' mtimes
+    # with its last build: unstamped, a changed crate at the same path is not
+    # rebuilt (seen 2026-12-06: the gates compiled RobustMQ against a packing
+    # of the crate from hours before, without LineLimit).
+    find "$out/$name-$version" -exec touch {} +
+  fi
   echo "$out/$name-$version"
 }
 
