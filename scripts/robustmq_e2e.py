@@ -310,25 +310,32 @@ def send_raw(packet):
             pass
 
 
-def drive_mqtt():
-    """Connect, subscribe, publish at each QoS, a bad login, a malformed packet,
-    a burst of connections. Each step checks the broker's answer."""
+def deliver(sub_id, pub_id, topic, message, what):
+    """A real subscriber (mosquitto_sub, one message at QoS 1) receives `message`,
+    published at QoS 1 until it arrives (the subscription takes a moment to
+    reach the broker); fails unless the subscriber got it."""
     sub = spawn(
         ["mosquitto_sub", "-h", MQTT_HOST, "-p", str(MQTT_PORT), "-u", USER, "-P", PASSWORD,
-         "-i", "e2e-sub", "-t", "e2e/hello", "-q", "1", "-C", "1", "-W", "60"],
+         "-i", sub_id, "-t", topic, "-q", "1", "-C", "1", "-W", "60"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
 
     def delivered():
-        r = mosquitto("mosquitto_pub", "-i", "e2e-pub", "-t", "e2e/hello", "-q", "1", "-m", "hello")
+        r = mosquitto("mosquitto_pub", "-i", pub_id, "-t", topic, "-q", "1", "-m", message)
         if r.returncode != 0:
             fail(f"publish failed: {r.stderr}")
         return sub.poll() is not None
 
-    poll("a subscriber to receive a published message", delivered, 60, 0.5)
+    poll(what, delivered, 60, 0.5)
     out, err = sub.communicate()
-    if sub.returncode != 0 or "hello" not in out:
+    if sub.returncode != 0 or message not in out:
         fail(f"mosquitto_sub: rc {sub.returncode}, out {out!r}, err {err!r}")
+
+
+def drive_mqtt():
+    """Connect, subscribe, publish at each QoS, a bad login, a malformed packet,
+    a burst of connections. Each step checks the broker's answer."""
+    deliver("e2e-sub", "e2e-pub", "e2e/hello", "hello", "a subscriber to receive a published message")
     for qos in ("0", "1", "2"):
         r = mosquitto("mosquitto_pub", "-i", f"e2e-qos{qos}", "-t", f"e2e/qos{qos}", "-q", qos, "-m", "m")
         if r.returncode != 0:
@@ -625,20 +632,7 @@ def check_module_events(broker):
 
     body = scrape()
     before, sent0 = event_counts(body), messages_sent(body)
-    sub = spawn(["mosquitto_sub", "-h", MQTT_HOST, "-p", str(MQTT_PORT), "-u", USER, "-P", PASSWORD,
-                 "-i", "e2e-ev-sub", "-t", "e2e/events/delivery", "-q", "1", "-C", "1", "-W", "60"],
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-    def delivered():
-        r = mosquitto("mosquitto_pub", "-i", "e2e-ev-pub", "-t", "e2e/events/delivery", "-q", "1", "-m", "delivered")
-        if r.returncode != 0:
-            fail(f"publish failed: {r.stderr}")
-        return sub.poll() is not None
-
-    poll("the subscriber to receive the message", delivered, 60, 0.5)
-    out, err = sub.communicate()
-    if sub.returncode != 0 or "delivered" not in out:
-        fail(f"mosquitto_sub: rc {sub.returncode}, out {out!r}, err {err!r}")
+    deliver("e2e-ev-sub", "e2e-ev-pub", "e2e/events/delivery", "delivered", "the subscriber to receive the message")
     body = poll("mqtt_messages_sent to count the delivery",
                 lambda: (lambda b: b if messages_sent(b) > sent0 else None)(scrape()), 20, 1)
     after = event_counts(body)
