@@ -307,6 +307,17 @@ fn robustmq_job(path: &str) -> Value {
 /// A shipped config with each job's `kubernetes_sd_configs` swapped for `with`: Debian's
 /// Prometheus is built without Kubernetes service discovery, so neither it nor its
 /// promtool reads that block. The block's own keys are checked here by hand.
+/// deploy/prometheus/prometheus.yml with its Kubernetes discovery replaced by
+/// file discovery of `targets` (a file_sd JSON file).
+fn prometheus_yml_reading(targets: &Path) -> Value {
+    let file_sd: Value = serde_yaml::from_str(&format!(
+        "file_sd_configs: [{{files: ['{}']}}]",
+        targets.display()
+    ))
+    .unwrap();
+    serde_yaml::from_str(&with_discovery("deploy/prometheus/prometheus.yml", file_sd)).unwrap()
+}
+
 fn with_discovery(path: &str, with: Value) -> String {
     let mut doc = docs(&support::repo_dir().join(path)).remove(0);
     for job in doc["scrape_configs"].as_sequence_mut().unwrap() {
@@ -838,13 +849,7 @@ fn the_fluent_bit_scrape_selects_its_daemonset_pods_on_the_metrics_port() {
     let dir = tempfile::tempdir().unwrap();
     let pod_file = dir.path().join("pods.json");
     std::fs::write(&pod_file, targets.to_string()).unwrap();
-    let file_sd: Value = serde_yaml::from_str(&format!(
-        "file_sd_configs: [{{files: ['{}']}}]",
-        pod_file.display()
-    ))
-    .unwrap();
-    let mut config: Value =
-        serde_yaml::from_str(&with_discovery("deploy/prometheus/prometheus.yml", file_sd)).unwrap();
+    let mut config = prometheus_yml_reading(&pod_file);
     config.as_mapping_mut().unwrap().remove("alerting");
     let prom = support::Prometheus::start(&serde_yaml::to_string(&config).unwrap(), &[]);
     let active = support::wait_for(
@@ -1518,13 +1523,7 @@ fn the_scrapes_select_each_pod_of_the_operators_sample_once_on_the_admin_port() 
     )
     .unwrap();
 
-    let file_sd: Value = serde_yaml::from_str(&format!(
-        "file_sd_configs: [{{files: ['{}']}}]",
-        pod_file.display()
-    ))
-    .unwrap();
-    let mut config: Value =
-        serde_yaml::from_str(&with_discovery("deploy/prometheus/prometheus.yml", file_sd)).unwrap();
+    let mut config = prometheus_yml_reading(&pod_file);
     let monitor = kubernetes_docs("deploy/kubernetes")
         .into_iter()
         .find(|(_, d)| d["kind"] == "ServiceMonitor")
