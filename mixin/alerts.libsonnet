@@ -229,6 +229,20 @@ local lib = import 'lib.libsonnet';
         'Appender {{ $labels.appender }} of {{ $labels.service }}%s drops {{ printf "%%.2f" $value }} lines per second across its brokers: its non-blocking buffer is full, and those lines are lost.' % inCluster,
       ),
     },
+    {
+      alert: 'RobustMQLogAppenderSuppressingLines',
+      comment:: 'The per-call-site line limit of an appender suppresses lines for %s, per cluster, service and appender: someone floods the broker (a client retrying a bad login), or a call site logs too much for its limit. The events stay counted; the lines are not written. A ticket, and only a sustained one: a burst the limit absorbs is what the limit is for.' % c.alertFor.appenderSuppressingLines,
+      expr: |||
+        sum by (%(fleet)s, appender) (instance_appender:robustmq_log_appender_suppressed_lines:rate%(w)s) > 0
+      ||| % { fleet: fleet, w: w },
+      'for': c.alertFor.appenderSuppressingLines,
+      labels: { severity: 'warning' },
+      annotations: annotations(
+        'RobustMQLogAppenderSuppressingLines',
+        'A RobustMQ log appender keeps suppressing log lines over its per-call-site limit.',
+        'Appender {{ $labels.appender }} of {{ $labels.service }}%s suppresses {{ printf "%%.2f" $value }} lines per second across its brokers, for %s: a call site logs over its line limit, a flood or a chatty call site. The events are counted; its log_lines_suppressed lines name the call site.' % [inCluster, c.alertFor.appenderSuppressingLines],
+      ),
+    },
   ],
 
   prometheusAlerts+:: {

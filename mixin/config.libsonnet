@@ -117,6 +117,10 @@
       logMetricsAbsent: '10m',
       targetsAbsent: '10m',
       appenderDroppingLines: '5m',
+      // Longer than a burst: the line limit suppresses a burst for a few minutes, and
+      // the 5m rate stays above 0 for 5 minutes after it; a flood or a chatty call
+      // site keeps it there.
+      appenderSuppressingLines: '30m',
     },
 
     // Grafana. The cluster variable is shown and offers "All" (a central store or

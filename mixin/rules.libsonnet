@@ -18,6 +18,8 @@ local lib = import 'lib.libsonnet';
   local events(extra) = lib.series(c, 'robustmq_log_events_total', extra),
   // Not an error event of its own: the overflow and the call-site fallbacks.
   local notEvents = lib.alternatives([c.overflowEvent, c.callSiteEventRegex]),
+  // The alert that reads each appender record, if any.
+  local alertOf = { dropped_lines: 'RobustMQLogAppenderDroppingLines', suppressed_lines: 'RobustMQLogAppenderSuppressingLines' },
 
   // Every window an alert or panel reads a ratio over: the base window and each
   // burn-rate pair's long and short window.
@@ -152,11 +154,11 @@ local lib = import 'lib.libsonnet';
     },
   ] + std.flattenArrays([
     [{
-      comment:: 'Appender %s per broker and appender: the log pipeline row%s.' % [f[1], if f[0] == 'dropped_lines' then ' and RobustMQLogAppenderDroppingLines' else ''],
+      comment:: 'Appender %s per broker and appender: the log pipeline row%s.' % [f[1], if std.objectHas(alertOf, f[0]) then ' and ' + alertOf[f[0]] else ''],
       record: 'instance_appender:robustmq_log_appender_%s:rate%s' % [f[0], w],
       expr: 'rate(%s[%s])' % [lib.series(c, 'robustmq_log_appender_%s_total' % f[0]), w],
     }]
-    for f in [['lines', 'lines written'], ['bytes', 'bytes written'], ['dropped_lines', 'dropped lines']]
+    for f in [['lines', 'lines written'], ['bytes', 'bytes written'], ['dropped_lines', 'dropped lines'], ['suppressed_lines', 'lines suppressed by the line limit']]
   ]),
 
   prometheusRules+:: {
