@@ -27,8 +27,8 @@
 #
 # Environment: RMQ_SKIP_CHECK=1 leaves out `cargo check --workspace
 # --all-targets` and RMQ_SKIP_UNIT=1 RobustMQ's own logging tests (both run after the
-# broker checks); RMQ_BENCH_ROUNDS=N (default 3) sets the rounds of the
-# with/without-appender publish load; RMQ_BENCH_ROUNDS=0 leaves it out.
+# broker checks); RMQ_BENCH_ROUNDS=N (default 2) sets the rounds of the
+# with/without-appender publish load under callgrind; RMQ_BENCH_ROUNDS=0 leaves it out.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 # shellcheck source=scripts/lib/robustmq-common.sh
@@ -43,8 +43,8 @@ work="${RMQ_WORK_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/robustmq-log-metrics/e2e-t
 toolchain=1.97.0
 
 step "packages"
-# RobustMQ's build (RMQ_BUILD_PACKAGES), an MQTT client and Prometheus.
-apt_install "${RMQ_BUILD_PACKAGES[@]}" mosquitto-clients prometheus
+# RobustMQ's build (RMQ_BUILD_PACKAGES), an MQTT client, Prometheus and callgrind.
+apt_install "${RMQ_BUILD_PACKAGES[@]}" mosquitto-clients prometheus valgrind
 pip_install prometheus_client "$PIP_PROMETHEUS_CLIENT"
 rustup toolchain list | grep -q "^$toolchain" || rustup toolchain install "$toolchain" --profile minimal
 
@@ -73,7 +73,7 @@ step "build broker-server"
 $cargo build --quiet --bin broker-server
 step "run"
 python3 "$repo/scripts/robustmq_e2e.py" --tree "$rmq" --broker "$target_dir/debug/broker-server" \
-  --rules "$rmq/grafana/robustmq-log-metrics-rules.yml" --bench-rounds "${RMQ_BENCH_ROUNDS:-3}"
+  --rules "$rmq/grafana/robustmq-log-metrics-rules.yml" --bench-rounds "${RMQ_BENCH_ROUNDS:-2}"
 if [ "${RMQ_SKIP_CHECK:-0}" != 1 ]; then
   step "cargo check --workspace --all-targets"
   # The workspace's search-engine and llm-engine crates (mq9 vector search,

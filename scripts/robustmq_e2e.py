@@ -15,7 +15,8 @@ Runs, each from an empty ./data:
      level and service (check_module_events), a real Prometheus with the shipped
      rules, and SIGTERM;
   3. with a mistyped key in the appender: start-up must fail naming the key;
-  4. the publish load alternated without/with the appender (--bench-rounds).
+  4. the broker's instructions per published message without/with the appender,
+     under callgrind (--bench-rounds; --bench-only runs this alone).
 """
 
 import argparse
@@ -140,8 +141,9 @@ def mosquitto(tool, *args, user=USER, password=PASSWORD, timeout=30, **kw):
 class Broker:
     """broker-server from the tree's root with config/server.toml.template."""
 
-    def __init__(self, tree, binary, logger_toml, workdir):
+    def __init__(self, tree, binary, logger_toml, workdir, wrapper=()):
         self.tree, self.binary, self.logger_toml = tree, binary, logger_toml
+        self.wrapper = list(wrapper)  # e.g. valgrind and its options
         self.conf = os.path.join(workdir, "server.toml")
         self.output = os.path.join(workdir, "broker.out")
         template = open(os.path.join(tree, "config/server.toml.template")).read()
@@ -161,37 +163,32 @@ class Broker:
             fail(f"ports {busy} are taken on 127.0.0.1: stop whatever listens there first")
         shutil.rmtree(os.path.join(self.tree, "data"), ignore_errors=True)
         out = open(self.output, "w")
-        self.proc = spawn([self.binary, "--conf", self.conf], cwd=self.tree, stdout=out, stderr=subprocess.STDOUT)
+        self.proc = spawn([*self.wrapper, self.binary, "--conf", self.conf], cwd=self.tree, stdout=out, stderr=subprocess.STDOUT)
         return self
 
-    def wait_ready(self):
+    def wait_ready(self, deadline_s=120):
         def ready():
             if self.proc.poll() is not None:
                 fail(f"broker-server exited with {self.proc.returncode}:\n{self.tail()}")
             status, _ = http_get(f"{ADMIN}/metrics")
             return status == 200 and mosquitto("mosquitto_pub", "-t", "e2e/ready", "-m", "1", timeout=10).returncode == 0
 
-        poll("broker-server to serve /metrics and accept MQTT", ready, 120, 0.5)
+        poll("broker-server to serve /metrics and accept MQTT", ready, deadline_s, 0.5)
         return self
 
     def tail(self, n=40):
         with open(self.output, errors="replace") as f:
             return "".join(f.readlines()[-n:])
 
-    def pid_cpu_seconds(self):
-        with open(f"/proc/{self.proc.pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
     def stop(self):
         """SIGTERM, as an operator's service manager does; returns the exit code."""
         self.proc.send_signal(signal.SIGTERM)
         try:
-            return self.proc.wait(timeout=60)
+            return self.proc.wait(timeout=300 if self.wrapper else 60)
         except subprocess.TimeoutExpired:
             with_signal(self.proc, signal.SIGKILL)
             self.proc.wait()
-            fail(f"broker-server did not stop within 60 s of SIGTERM:\n{self.tail()}")
+            fail(f"broker-server did not stop within {300 if self.wrapper else 60} s of SIGTERM:\n{self.tail()}")
 
 
 def logger_without_appender(text):
@@ -952,41 +949,71 @@ def check_console_lines_ship(tree, binary, workdir):
             f"{panics[0]['location']}, thread {panics[0]['thread']}")
 
 
-def bench(tree, binary, loggers, workdir, rounds, messages=20000):
-    """The same QoS 1 publish load, without and with the appender, alternated
-    in ABBA order so that whatever drifts over the run (the broker's data
-    dir grows, the shared machine's load) weighs on both alike."""
+def callgrind_control(pid, *args):
+    p = subprocess.run(["callgrind_control", *args, str(pid)], capture_output=True, text=True, timeout=300)
+    if p.returncode != 0:
+        fail(f"callgrind_control {' '.join(args)} {pid}: {p.stdout}{p.stderr}")
+
+
+def callgrind_dumps(out_file):
+    """Instructions in each dump of a callgrind run, in dump order (out_file.1, .2, ...)."""
+    counts, n = [], 1
+    while os.path.exists(f"{out_file}.{n}"):
+        with open(f"{out_file}.{n}") as f:
+            m = re.search(r"(?m)^(?:summary|totals): *(\d+)", f.read())
+        if not m:
+            fail(f"{out_file}.{n} has no summary line")
+        counts.append(int(m.group(1)))
+        n += 1
+    return counts
+
+
+def bench(tree, binary, loggers, workdir, rounds, messages=2000, idle_s=20):
+    """Instructions the broker executes per published message, without and with the
+    appender: broker-server under callgrind (all its threads in one count), started with
+    instrumentation off; once it serves, instrumentation on, counters zeroed, then two
+    dumps: after idle_s seconds of no traffic (the background rate: raft, heartbeats,
+    the appender's own timers) and after a QoS 1 load of `messages` messages from one
+    mosquitto_pub. Per message: (load - idle rate x load's wall time) / messages; the raw
+    figure is printed beside it. Instruction counts do not move with the machine's load the
+    way wall time does (BENCHMARKS.md); rounds alternate ABBA all the same."""
     payload = os.path.join(workdir, "payload.txt")
     open(payload, "w").write("".join(f"message {i}\n" for i in range(messages)))
     results = collections.defaultdict(list)
     for r in range(rounds):
         for name in ("without", "with") if r % 2 == 0 else ("with", "without"):
-            broker = Broker(tree, binary, loggers[name], workdir).start().wait_ready()
-            if name == "with":
-                events0 = events_total()
-            cpu0, t0 = broker.pid_cpu_seconds(), time.monotonic()
+            out_file = os.path.join(workdir, f"callgrind.{name}.{r}")
+            wrapper = ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out_file}"]
+            broker = Broker(tree, binary, loggers[name], workdir, wrapper=wrapper).start().wait_ready(deadline_s=900)
+            pid = broker.proc.pid
+            callgrind_control(pid, "-i", "on")
+            callgrind_control(pid, "-z")
+            t0 = time.monotonic()
+            events0 = events_total() if name == "with" else 0
+            # The idle window is the measurement itself, not a wait for a condition.
+            time.sleep(idle_s)
+            callgrind_control(pid, "-d")
+            idle_wall = time.monotonic() - t0
+            t0 = time.monotonic()
             with open(payload) as stdin:
                 p = mosquitto("mosquitto_pub", "-i", "e2e-bench", "-t", "bench/load", "-q", "1", "-l",
-                              stdin=stdin, timeout=600)
-            wall, cpu = time.monotonic() - t0, broker.pid_cpu_seconds() - cpu0
+                              stdin=stdin, timeout=1800)
             if p.returncode != 0:
                 fail(f"bench publish: {p.stderr}")
-            counted = ""
-            if name == "with":
-                events = events_total() - events0
-                counted = f", {events:.0f} events counted during the load ({events / messages:.4f} per message)"
+            callgrind_control(pid, "-d")
+            load_wall = time.monotonic() - t0
+            events = events_total() - events0 if name == "with" else None
             broker.stop()
-            results[name].append((messages / wall, cpu / messages * 1e6))
-            log(f"bench round {r + 1} {name}: {messages / wall:.0f} msg/s, {cpu / messages * 1e6:.1f} us CPU/msg{counted}")
-    def median(xs):
-        xs = sorted(xs)
-        return xs[len(xs) // 2]
-    rate = {k: median([x for x, _ in v]) for k, v in results.items()}
-    cpu = {k: median([y for _, y in v]) for k, v in results.items()}
-    log(f"bench medians over {rounds} rounds of {messages} QoS 1 messages: "
-        f"without {rate['without']:.0f} msg/s {cpu['without']:.1f} us CPU/msg, "
-        f"with {rate['with']:.0f} msg/s {cpu['with']:.1f} us CPU/msg; "
-        f"ratio with/without: rate {rate['with'] / rate['without']:.3f}, CPU/msg {cpu['with'] / cpu['without']:.3f}")
+            idle, load = callgrind_dumps(out_file)[:2]
+            per_msg = (load - idle / idle_wall * load_wall) / messages
+            results[name].append(per_msg)
+            counted = "" if events is None else f", {events:.0f} events counted over idle and load"
+            log(f"bench round {r + 1} {name}: idle {idle / idle_wall / 1e6:.1f} M instr/s over {idle_wall:.0f} s; "
+                f"load {load / 1e6:.1f} M instr over {load_wall:.0f} s = {load / messages:,.0f} instr/msg raw, "
+                f"{per_msg:,.0f} instr/msg less the idle rate{counted}")
+    med = {k: sorted(v)[len(v) // 2] for k, v in results.items()}
+    log(f"bench: instructions per QoS 1 message (median of {rounds} rounds of {messages}): "
+        f"without {med['without']:,.0f}, with {med['with']:,.0f}, ratio with/without {med['with'] / med['without']:.4f}")
 
 
 def main():
@@ -994,7 +1021,8 @@ def main():
     ap.add_argument("--tree", required=True)
     ap.add_argument("--broker", required=True)
     ap.add_argument("--rules", required=True)
-    ap.add_argument("--bench-rounds", type=int, default=3)
+    ap.add_argument("--bench-rounds", type=int, default=2)
+    ap.add_argument("--bench-only", action="store_true", help="only the callgrind publish load")
     a = ap.parse_args()
     tree = os.path.abspath(a.tree)
     workdir = tempfile.mkdtemp(prefix="robustmq-e2e-run.")
@@ -1003,6 +1031,9 @@ def main():
                "without": os.path.join(workdir, "logger-without.toml")}
     open(loggers["without"], "w").write(logger_without_appender(logger_text))
     try:
+        if a.bench_only:
+            bench(tree, a.broker, loggers, workdir, a.bench_rounds)
+            return
         log("run 1: without the appender")
         broker = Broker(tree, a.broker, loggers["without"], workdir).start().wait_ready()
         drive_mqtt()
@@ -1031,7 +1062,7 @@ def main():
         check_login_flood(tree, a.broker, logger_text, workdir)
 
         if a.bench_rounds:
-            log(f"run 4: publish load, {a.bench_rounds} rounds without/with the appender")
+            log(f"run 4: instructions per published message, {a.bench_rounds} rounds without/with the appender")
             bench(tree, a.broker, loggers, workdir, a.bench_rounds)
     finally:
         stop_all()
