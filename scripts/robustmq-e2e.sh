@@ -70,7 +70,11 @@ export CARGO_TARGET_DIR="$target_dir"
 export CARGO_TERM_COLOR=never
 cargo="cargo +$toolchain"
 step "build broker-server"
-$cargo build --quiet --bin broker-server
+# As RobustMQ's scripts/cluster.sh builds it: `--package cmd` unifies the
+# features of cmd's dependencies only (a bare `--bin` selects the whole
+# workspace, a different feature set and so a second build of hundreds of
+# dependencies), and the gates' MQTT cluster reuses this build.
+$cargo build --quiet --package cmd --bin broker-server
 step "run"
 python3 "$repo/scripts/robustmq_e2e.py" --tree "$rmq" --broker "$target_dir/debug/broker-server" \
   --rules "$rmq/grafana/robustmq-log-metrics-rules.yml" --bench-rounds "${RMQ_BENCH_ROUNDS:-2}"
