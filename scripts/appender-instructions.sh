@@ -30,24 +30,13 @@ done
 case "$n" in '' | *[!0-9]*) usage ;; esac
 [ "$n" -gt 0 ] || usage
 
-for tool in valgrind jq cargo; do
-  if ! command -v "$tool" >/dev/null; then
-    echo "appender-instructions.sh: '$tool' is missing (Debian: apt-get install -y valgrind jq)" >&2
-    exit 1
-  fi
-done
+callgrind_require appender-instructions.sh valgrind jq cargo
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 echo "building benches/appender_instructions.rs" >&2
-exe=$(cd "$root" && CARGO_PROFILE_BENCH_DEBUG=true \
-  cargo bench --no-run --bench appender_instructions --message-format=json-render-diagnostics |
-  jq -r 'select(.reason == "compiler-artifact" and .target.name == "appender_instructions" and .executable != null) | .executable')
-if [ -z "$exe" ] || [ ! -x "$exe" ]; then
-  echo "appender-instructions.sh: the build produced no binary" >&2
-  exit 1
-fi
+exe=$(callgrind_bench_exe appender-instructions.sh "$root" appender_instructions "$(callgrind_target_dir "$root")")
 
 # Total instructions of one run of case $1 with $2 lines.
 ir() { callgrind_ir appender-instructions.sh "$work/callgrind.$1.$2" "$exe" "$1" "$2"; }
@@ -61,10 +50,7 @@ for c in write_plain write_counted fmt_plain fmt_counted; do
 done
 
 sub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", a - b }'; }
-rev=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
-if [ -n "$(git -C "$root" status --porcelain -- src Cargo.toml dev/Cargo.toml benches/appender_instructions.rs 2>/dev/null)" ]; then
-  rev="$rev+uncommitted"
-fi
+rev=$(callgrind_rev "$root" src Cargo.toml dev/Cargo.toml benches/appender_instructions.rs)
 echo "## Instructions per written line (callgrind, N = $n and $((3 * n)) lines)"
 echo
 echo "Library at $rev; $(rustc -V); $(valgrind --version)."

@@ -43,12 +43,7 @@ done
 case "$n" in '' | *[!0-9]*) usage ;; esac
 [ "$n" -gt 0 ] || usage
 
-for tool in valgrind jq cargo git; do
-  if ! command -v "$tool" >/dev/null; then
-    echo "instructions.sh: '$tool' is missing (Debian: apt-get install -y valgrind jq)" >&2
-    exit 1
-  fi
-done
+callgrind_require instructions.sh valgrind jq cargo git
 
 layers=(registry floor ours naive json)
 events=(structured six_field)
@@ -72,22 +67,9 @@ if [ -n "$baseline" ]; then
   short=$(git -C "$root" rev-parse --short "$rev")
 fi
 
-target_dir=$(cd "$root" && cargo metadata --format-version 1 --no-deps | jq -r .target_directory)
-
+target_dir=$(callgrind_target_dir "$root")
 # Builds benches/instructions.rs in the checkout $1 and prints the binary's path.
-# The bench profile is release; debug info is forced on for both builds so
-# callgrind_annotate can name lines whatever the revision's Cargo.toml says.
-build() {
-  local exe
-  exe=$(cd "$1" && CARGO_TARGET_DIR="$target_dir" CARGO_PROFILE_BENCH_DEBUG=true \
-    cargo bench --no-run --bench instructions --message-format=json-render-diagnostics |
-    jq -r 'select(.reason == "compiler-artifact" and .target.name == "instructions" and .executable != null) | .executable')
-  if [ -z "$exe" ] || [ ! -x "$exe" ]; then
-    echo "instructions.sh: building the instructions bench in $1 produced no binary" >&2
-    exit 1
-  fi
-  echo "$exe"
-}
+build() { callgrind_bench_exe instructions.sh "$1" instructions "$target_dir"; }
 
 # Total instructions of one run: binary, layer, event, events, and a tag
 # told apart in the kept profiles' names.
@@ -142,16 +124,8 @@ if [ -n "$baseline" ]; then
   done
 fi
 
-if [ -n "$keep" ]; then
-  mkdir -p "$keep"
-  cp "$work"/callgrind* "$keep"/
-  echo "callgrind profiles kept in $keep" >&2
-fi
-
-head_rev=$(git -C "$root" rev-parse --short HEAD)
-if [ -n "$(git -C "$root" status --porcelain -- src Cargo.toml dev/Cargo.toml benches/instructions.rs benches/baselines)" ]; then
-  head_rev="$head_rev+uncommitted"
-fi
+callgrind_keep "$work" "$keep"
+head_rev=$(callgrind_rev "$root" src Cargo.toml dev/Cargo.toml benches/instructions.rs benches/baselines)
 
 sub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", a - b }'; }
 div() { awk -v a="$1" -v b="$2" 'BEGIN { if (b <= 0) print "n/a"; else printf "%.2f", a / b }'; }

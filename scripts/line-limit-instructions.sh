@@ -32,27 +32,15 @@ done
 case "$n" in '' | *[!0-9]*) usage ;; esac
 [ "$n" -gt 0 ] || usage
 
-for tool in valgrind jq cargo; do
-  if ! command -v "$tool" >/dev/null; then
-    echo "line-limit-instructions.sh: '$tool' is missing (Debian: apt-get install -y valgrind jq)" >&2
-    exit 1
-  fi
-done
+callgrind_require line-limit-instructions.sh valgrind jq cargo
 
 layers=(registry fmt fmt_limited fmt_suppressed)
 events=(structured six_field)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-target_dir=$(cd "$root" && cargo metadata --format-version 1 --no-deps | jq -r .target_directory)
 echo "building benches/instructions.rs in $root" >&2
-exe=$(cd "$root" && CARGO_TARGET_DIR="$target_dir" CARGO_PROFILE_BENCH_DEBUG=true \
-  cargo bench --no-run --bench instructions --message-format=json-render-diagnostics |
-  jq -r 'select(.reason == "compiler-artifact" and .target.name == "instructions" and .executable != null) | .executable')
-if [ -z "$exe" ] || [ ! -x "$exe" ]; then
-  echo "line-limit-instructions.sh: the build produced no instructions binary" >&2
-  exit 1
-fi
+exe=$(callgrind_bench_exe line-limit-instructions.sh "$root" instructions "$(callgrind_target_dir "$root")")
 
 declare -A per
 for event in "${events[@]}"; do
@@ -63,16 +51,8 @@ for event in "${events[@]}"; do
     per[$layer.$event]=$(per_unit "$low" "$high" "$n")
   done
 done
-if [ -n "$keep" ]; then
-  mkdir -p "$keep"
-  cp "$work"/callgrind* "$keep"/
-  echo "callgrind profiles kept in $keep" >&2
-fi
-
-head_rev=$(git -C "$root" rev-parse --short HEAD)
-if [ -n "$(git -C "$root" status --porcelain -- src Cargo.toml dev/Cargo.toml benches/instructions.rs)" ]; then
-  head_rev="$head_rev+uncommitted"
-fi
+callgrind_keep "$work" "$keep"
+head_rev=$(callgrind_rev "$root" src Cargo.toml dev/Cargo.toml benches/instructions.rs)
 calc() { awk "BEGIN { printf \"$1\", $2 }"; }
 
 echo "## The line limit: instructions per event (callgrind, N = $n and $((3 * n)) events)"
