@@ -1054,6 +1054,10 @@ def main():
     ap.add_argument("--only", choices=("flood", "bench"),
                     help="run only the login flood (run 3b) or only the callgrind publish load (run 4)")
     a = ap.parse_args()
+    # SIGTERM (a CI timeout, an operator) unwinds through the finally below, so
+    # that the brokers and clients started here are stopped too: each runs in a
+    # session of its own and would outlive this process.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     tree = os.path.abspath(a.tree)
     workdir = tempfile.mkdtemp(prefix="robustmq-e2e-run.")
     logger_text = open(os.path.join(tree, "config/logger.toml")).read()
