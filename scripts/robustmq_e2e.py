@@ -997,18 +997,57 @@ def callgrind_dumps(out_file):
     return counts
 
 
-def bench(tree, binary, loggers, workdir, rounds, messages=2000, idle_s=20):
+def crate_instructions(dump, crate_src):
+    """Instructions that this crate's own code executed in a callgrind dump: the inclusive
+    cost of each function whose path matches crate_src that no such function calls (the layer's
+    on_event, the line limit's filter methods, the counting writer's write_all and flush),
+    less what the counting writer's calls into the writer it wraps cost (the file or stdout
+    write, which runs without the appender too). Deterministic for a given set of calls,
+    where the broker's total moves with the scheduling of its threads. Returns the total and
+    the entry points with their inclusive costs."""
+    out = subprocess.run(["callgrind_annotate", "--inclusive=yes", "--tree=both", "--threshold=100", dump],
+                         capture_output=True, text=True, check=True).stdout
+    row = re.compile(r"^\s*([\d,]+) \([^)]*\)\s+([<>*])\s+(\S.*?)(?: \((\d+)x\))? \[[^\]]*\]$")
+    funcs = {}  # name -> dict(incl, callers, callees)
+    cur, pending = None, []
+    for line in out.splitlines():
+        m = row.match(line)
+        if not m:
+            if not line.strip():
+                cur, pending = None, []
+            continue
+        cost, kind, name = int(m.group(1).replace(",", "")), m.group(2), m.group(3)
+        if kind == "<":
+            pending.append((name, cost))
+        elif kind == "*":
+            cur = funcs.setdefault(name, {"incl": cost, "callers": [], "callees": []})
+            cur["callers"] += pending
+            pending = []
+        elif kind == ">" and cur is not None:
+            cur["callees"].append((name, cost))
+    ours = {n: f for n, f in funcs.items() if re.search(crate_src, n)}
+    entries = {n: f for n, f in ours.items() if not any(c in ours for c, _ in f["callers"])}
+    inner = sum(cost for f in ours.values() for c, cost in f["callees"]
+                if c not in ours and re.search(r" as std::io::Write>::(write|write_all|write_vectored|flush)$", c))
+    total = sum(f["incl"] for f in entries.values()) - inner
+    return total, {n.split(":", 1)[1] if ":" in n else n: f["incl"] for n, f in entries.items()}
+
+
+def bench(tree, binary, loggers, workdir, rounds, crate_src, messages=2000, idle_s=20):
     """Instructions the broker executes per published message, without and with the
     appender: broker-server under callgrind (all its threads in one count), started with
     instrumentation off; once it serves, instrumentation on, counters zeroed, then two
     dumps: after idle_s seconds of no traffic (the background rate: raft, heartbeats,
     the appender's own timers) and after a QoS 1 load of `messages` messages from one
     mosquitto_pub. Per message: (load - idle rate x load's wall time) / messages; the raw
-    figure is printed beside it. Instruction counts do not move with the machine's load the
-    way wall time does (BENCHMARKS.md); rounds alternate ABBA all the same."""
+    figure is printed beside it. The broker's total still moves by several per cent from
+    round to round (its threads' scheduling changes how work is batched), so both dumps are
+    also split by function: the instructions of this crate's own code (crate_instructions)
+    per event counted, times the events per message (idle ones included). Rounds alternate
+    ABBA."""
     payload = os.path.join(workdir, "payload.txt")
     open(payload, "w").write("".join(f"message {i}\n" for i in range(messages)))
-    results = collections.defaultdict(list)
+    results, crate_cost = collections.defaultdict(list), collections.defaultdict(list)
     for r in range(rounds):
         for name in ("without", "with") if r % 2 == 0 else ("with", "without"):
             out_file = os.path.join(workdir, f"callgrind.{name}.{r}")
@@ -1016,9 +1055,11 @@ def bench(tree, binary, loggers, workdir, rounds, messages=2000, idle_s=20):
             broker = Broker(tree, binary, loggers[name], workdir, wrapper=wrapper).start().wait_ready(deadline_s=900)
             pid = broker.proc.pid
             callgrind_control(pid, "-i", "on")
+            # A scrape renders all of RobustMQ's families: millions of instructions,
+            # so both configurations scrape, and only outside the two windows.
+            events0 = events_total()
             callgrind_control(pid, "-z")
             t0 = time.monotonic()
-            events0 = events_total() if name == "with" else 0
             # The idle window is the measurement itself, not a wait for a condition.
             time.sleep(idle_s)
             callgrind_control(pid, "-d")
@@ -1031,18 +1072,41 @@ def bench(tree, binary, loggers, workdir, rounds, messages=2000, idle_s=20):
                 fail(f"bench publish: {p.stderr}")
             callgrind_control(pid, "-d")
             load_wall = time.monotonic() - t0
-            events = events_total() - events0 if name == "with" else None
+            events = events_total() - events0 if name == "with" else None  # over both windows
             broker.stop()
             idle, load = callgrind_dumps(out_file)[:2]
             per_msg = (load - idle / idle_wall * load_wall) / messages
             results[name].append(per_msg)
-            counted = "" if events is None else f", {events:.0f} events counted over idle and load"
+            ours, entries = 0, collections.Counter()
+            for dump in (f"{out_file}.1", f"{out_file}.2"):
+                total, by_entry = crate_instructions(dump, crate_src)
+                ours += total
+                entries.update(by_entry)
+            # The line limit runs in both configurations (it is an appender key of
+            # its own); what the [log_metrics] table adds is the rest.
+            appender = ours - sum(v for n, v in entries.items() if "::line_limit::" in n)
+            if name == "with":
+                crate_cost["per_event"].append(appender / max(events, 1))
+                # An upper bound: the events of the idle window are counted too.
+                crate_cost["events_per_msg"].append(events / messages)
+            counted = "" if events is None else f", {events:.0f} events counted over both windows"
             log(f"bench round {r + 1} {name}: idle {idle / idle_wall / 1e6:.1f} M instr/s over {idle_wall:.0f} s; "
                 f"load {load / 1e6:.1f} M instr over {load_wall:.0f} s = {load / messages:,.0f} instr/msg raw, "
-                f"{per_msg:,.0f} instr/msg less the idle rate{counted}")
-    med = {k: sorted(v)[len(v) // 2] for k, v in results.items()}
-    log(f"bench: instructions per QoS 1 message (median of {rounds} rounds of {messages}): "
-        f"without {med['without']:,.0f}, with {med['with']:,.0f}, ratio with/without {med['with'] / med['without']:.4f}")
+                f"{per_msg:,.0f} instr/msg less the idle rate{counted}; this crate's code in both windows: "
+                f"{ours:,} instr, {appender:,} of them outside the line limit: "
+                + "; ".join(f"{n.rsplit('::', 1)[-1]} {v:,}" for n, v in sorted(entries.items(), key=lambda kv: -kv[1])))
+
+    def median(xs):
+        return sorted(xs)[len(xs) // 2]  # the upper one of an even count
+    med = {k: median(v) for k, v in results.items()}
+    per_event, per_msg = median(crate_cost["per_event"]), median(crate_cost["events_per_msg"])
+    log(f"bench: instructions per QoS 1 message ({rounds} rounds of {messages}): "
+        f"without {med['without']:,.0f} (rounds {', '.join(f'{x:,.0f}' for x in results['without'])}), "
+        f"with {med['with']:,.0f} (rounds {', '.join(f'{x:,.0f}' for x in results['with'])}), "
+        f"ratio with/without {med['with'] / med['without']:.4f}; the appender's code: {per_event:,.0f} instr "
+        f"per event counted, {per_msg:.4f} events per message (rounds "
+        f"{', '.join(f'{x:.4f}' for x in crate_cost['events_per_msg'])}), so "
+        f"{per_event * per_msg:.1f} instr per message = {per_event * per_msg / med['without']:.5%} of one")
 
 
 def main():
@@ -1051,6 +1115,8 @@ def main():
     ap.add_argument("--broker", required=True)
     ap.add_argument("--rules", required=True)
     ap.add_argument("--bench-rounds", type=int, default=2)
+    ap.add_argument("--crate-src", default=r"/robustmq-log-metrics-[0-9][^/]*/src/",
+                    help="a regex matching the path of this crate's sources in the broker's debug info")
     ap.add_argument("--only", choices=("flood", "bench"),
                     help="run only the login flood (run 3b) or only the callgrind publish load (run 4)")
     a = ap.parse_args()
@@ -1066,7 +1132,7 @@ def main():
     open(loggers["without"], "w").write(logger_without_appender(logger_text))
     try:
         if a.only == "bench":
-            bench(tree, a.broker, loggers, workdir, a.bench_rounds)
+            bench(tree, a.broker, loggers, workdir, a.bench_rounds, a.crate_src)
             return
         if a.only == "flood":
             check_login_flood(tree, a.broker, logger_text, workdir)
@@ -1100,7 +1166,7 @@ def main():
 
         if a.bench_rounds:
             log(f"run 4: instructions per published message, {a.bench_rounds} rounds without/with the appender")
-            bench(tree, a.broker, loggers, workdir, a.bench_rounds)
+            bench(tree, a.broker, loggers, workdir, a.bench_rounds, a.crate_src)
     finally:
         stop_all()
     log("all checks passed")
