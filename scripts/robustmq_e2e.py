@@ -411,7 +411,12 @@ def check_exact_counts(broker):
     lines, dropped, written = (appender.get(("server", k)) for k in ("lines", "dropped_lines", "bytes"))
     if lines is None or lines + dropped != events or written != size:
         fail(f"[server] appender: lines {lines} + dropped {dropped} != events {events}, or bytes {written} != file size {size}")
-    log(f"[server] appender: lines {lines} + dropped {dropped} = events {events}; bytes {written} = file size")
+    # The shipped line_limit must never trigger on ordinary traffic (issue 32).
+    suppressed = {a: n for (a, k), n in appender.items() if k == "suppressed_lines" and n}
+    if suppressed:
+        fail(f"the shipped line_limit suppressed lines of ordinary traffic: {suppressed}")
+    log(f"[server] appender: lines {lines} + suppressed 0 + dropped {dropped} = events {events}; "
+        f"bytes {written} = file size; no appender suppressed a line")
     return counts
 
 
