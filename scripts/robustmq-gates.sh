@@ -328,6 +328,11 @@ gate_mqtt() {
     --test-threads="$(nproc)" --package robustmq-test --lib --test mod \
     -E 'test(/^mqtt::/)') >"$log" 2>&1 || status=$?
   stop_cluster
+  # The tests that failed every try, from nextest's final list, so that the
+  # comparison can tell "the same failures" from flaky counts that differ.
+  awk '/^ *Summary \[/ { f = 1 } f' "$log" |
+    sed -nE 's/^ +(TRY [0-9]+ )?(FAIL|TIMEOUT|SIG[A-Z]+) \[.* robustmq-test::mod ([^ ]+).*/\3/p' |
+    sort -u >"$logs/mqtt-$which.failed"
   local result=pass
   [ $status -eq 0 ] || result="fail (exit $status)"
   record mqtt "$which" "$result" "$(($(date +%s) - t0))" "$(grep -E '^ *Summary' "$log" | tail -n 1 | sed 's/^ *//')"
@@ -382,9 +387,18 @@ fi
 use_tree patched
 
 say "done in $(($(date +%s) - start)) s; results in $results"
-python3 - "$results" <<'EOF'
+python3 - "$results" "$logs" <<'EOF'
+import os
 import sys
 rows = [line.rstrip("\n").split("\t") for line in open(sys.argv[1])]
+
+
+def failed_tests(which):
+    """The MQTT suite's tests that failed every try on a tree, or None."""
+    path = os.path.join(sys.argv[2], f"mqtt-{which}.failed")
+    return open(path).read().split() if os.path.exists(path) else None
+
+
 by = {}
 for gate, which, result, secs, detail in rows:
     by.setdefault(gate, {})[which] = (result, secs, detail)
@@ -399,6 +413,9 @@ for gate, r in by.items():
         bad += 1
     elif p[0].startswith("fail") and p[2] == b[2]:
         verdict = "fails on the base too, with the same findings"
+    elif gate == "mqtt" and p[0].startswith("fail") and b[0].startswith("fail") \
+            and failed_tests("patched") is not None and failed_tests("patched") == failed_tests("base"):
+        verdict = f"fails on the base too, the same {len(failed_tests('base'))} tests: {' '.join(failed_tests('base'))}"
     elif p[0].startswith("fail"):
         verdict = "fails on the base too; compare the logs"
     elif p[0] == "pass":
