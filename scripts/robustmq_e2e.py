@@ -184,12 +184,13 @@ class Broker:
     def stop(self):
         """SIGTERM, as an operator's service manager does; returns the exit code."""
         self.proc.send_signal(signal.SIGTERM)
+        timeout = 300 if self.wrapper else 60  # callgrind writes its profile on the way out
         try:
-            return self.proc.wait(timeout=300 if self.wrapper else 60)
+            return self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             with_signal(self.proc, signal.SIGKILL)
             self.proc.wait()
-            fail(f"broker-server did not stop within {300 if self.wrapper else 60} s of SIGTERM:\n{self.tail()}")
+            fail(f"broker-server did not stop within {timeout} s of SIGTERM:\n{self.tail()}")
 
 
 def logger_without_appender(text):
@@ -278,23 +279,45 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")
 LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z\s+(ERROR|WARN|INFO|DEBUG|TRACE)\s")
 
 
-def file_levels(log_dir, prefix="server"):
-    """Lines per level in the [server] rolling files. A message with newlines
-    spans several lines; only the first starts with a timestamp and a level."""
-    total = collections.Counter()
+def file_records(log_dir, prefix="server"):
+    """The records of the [server] rolling files, ANSI codes removed: the lines that
+    start with a timestamp and a level (a message with newlines spans several
+    lines; only its first starts so), each with its level in group 1."""
     for name in sorted(os.listdir(log_dir)):
-        if not name.startswith(prefix + "."):
-            continue
-        with open(os.path.join(log_dir, name), errors="replace") as f:
-            for line in f:
-                m = LINE.match(ANSI.sub("", line))
-                if m:
-                    total[m.group(1).lower()] += 1
+        if name.startswith(prefix + "."):
+            with open(os.path.join(log_dir, name), errors="replace") as f:
+                for line in f:
+                    line = ANSI.sub("", line)
+                    m = LINE.match(line)
+                    if m:
+                        yield line, m
+
+
+def file_levels(log_dir, prefix="server"):
+    """Records per level in the [server] rolling files."""
+    total = collections.Counter(m.group(1).lower() for _, m in file_records(log_dir, prefix))
     return {level: total[level] for level in LEVELS}
 
 
 # ---------------------------------------------------------------------------
 # Traffic
+
+
+def mqtt_string(s):
+    """An MQTT UTF-8 string: its length in two bytes, then its bytes."""
+    return len(s.encode()).to_bytes(2, "big") + s.encode()
+
+
+def connect_packet(client_id, password=PASSWORD):
+    """An MQTT 3.1.1 CONNECT: clean session, user name and password, keepalive 60 s."""
+    body = mqtt_string("MQTT") + bytes([4, 0xC2]) + (60).to_bytes(2, "big")
+    body += mqtt_string(client_id) + mqtt_string(USER) + mqtt_string(password)
+    n, length = len(body), b""
+    while True:
+        n, digit = divmod(n, 128)
+        length += bytes([digit | (0x80 if n else 0)])
+        if not n:
+            return b"\x10" + length + body
 
 
 def send_raw(packet):
@@ -521,19 +544,6 @@ def check_module_events(broker):
                      lambda: lines(since, "connection_accepted", rf"\bremote_addr=127\.0\.0\.1:{port}\b"), 20)
         return re.search(r"\bconnection_id=(\d+)\b", found[0]).group(1)
 
-    def mqtt_string(s):
-        return len(s.encode()).to_bytes(2, "big") + s.encode()
-
-    def connect_packet(client_id):
-        # MQTT 3.1.1 CONNECT: user name, password, clean session, keepalive 60 s.
-        body = mqtt_string("MQTT") + bytes([4, 0xC2]) + (60).to_bytes(2, "big")
-        body += mqtt_string(client_id) + mqtt_string(USER) + mqtt_string(PASSWORD)
-        n, length = len(body), b""
-        while True:
-            n, digit = divmod(n, 128)
-            length += bytes([digit | (0x80 if n else 0)])
-            if not n:
-                return b"\x10" + length + body
 
     # A connection accepted, logged in, then dropped without DISCONNECT: network-server closes
     # it when its GC finds it marked (every 3 s, 5 s of grace).
@@ -740,19 +750,6 @@ def check_login_flood(tree, binary, logger_text, workdir, attempts=10000, deadli
     unlimited_text = re.sub(r"(?m)^line_limit = .*\n", "", logger_text)
     loggers = {"with the limit": logger_text, "without the limit": unlimited_text}
 
-    def field(b):
-        return len(b).to_bytes(2, "big") + b
-
-    def connect_packet(client_id, password):
-        # MQTT 3.1.1 CONNECT: clean session, user name and password, keepalive 60.
-        body = field(b"MQTT") + b"\x04\xc2\x00\x3c" + field(client_id.encode()) + field(USER.encode()) + field(password.encode())
-        length, encoded = len(body), b""
-        while True:
-            byte, length = length % 128, length // 128
-            encoded += bytes([byte | (0x80 if length else 0)])
-            if not length:
-                break
-        return b"\x10" + encoded + body
 
     def attempt(i):
         """One CONNECT to be refused; returns the CONNACK's return code, or
@@ -783,24 +780,11 @@ def check_login_flood(tree, binary, logger_text, workdir, attempts=10000, deadli
         return sum(v for (_, svc, e, _), v in event_counts(body).items() if (svc, e) == ("mqtt-broker", event))
 
     def file_lines_with(log_dir, needle):
-        n = 0
-        for name in os.listdir(log_dir):
-            if name.startswith("server."):
-                with open(os.path.join(log_dir, name), errors="replace") as f:
-                    n += sum(1 for line in f if LINE.match(ANSI.sub("", line)) and needle in ANSI.sub("", line))
-        return n
+        return sum(1 for line, _ in file_records(log_dir) if needle in line)
 
     def file_times_with(log_dir, needle):
-        """The timestamps (to the second) of the [server] file's lines with needle."""
-        times = []
-        for name in os.listdir(log_dir):
-            if name.startswith("server."):
-                with open(os.path.join(log_dir, name), errors="replace") as f:
-                    for line in f:
-                        line = ANSI.sub("", line)
-                        if LINE.match(line) and needle in line:
-                            times.append(line[:19])
-        return times
+        """The timestamps (to the second) of the [server] file's records with needle."""
+        return [line[:19] for line, _ in file_records(log_dir) if needle in line]
 
     figures = {}
     for name, text in loggers.items():
@@ -812,8 +796,8 @@ def check_login_flood(tree, binary, logger_text, workdir, attempts=10000, deadli
         subscriber.sendall(connect_packet("e2e-flood-sub", PASSWORD))
         if subscriber.recv(4)[:1] != b"\x20":
             fail(f"{name}: the subscriber's CONNECT before the flood got no CONNACK")
-        subscribe_body = b"\x00\x01" + field(b"e2e/flood") + b"\x00"  # packet id 1, QoS 0
-        publish_body = field(b"e2e/flood") + b"mid-flood"  # QoS 0
+        subscribe_body = b"\x00\x01" + mqtt_string("e2e/flood") + b"\x00"  # packet id 1, QoS 0
+        publish_body = mqtt_string("e2e/flood") + b"mid-flood"  # QoS 0
         refused, t0 = collections.Counter(), time.monotonic()
         for i in range(attempts):
             if time.monotonic() - t0 > deadline_s:
