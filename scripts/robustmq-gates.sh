@@ -50,10 +50,11 @@ repo="$(cd "$(dirname "$0")/.." && pwd)"
 . "$repo/scripts/lib/robustmq-target.sh"
 
 all_gates=(fmt hawkeye typos deny logging clippy nextest mqtt)
+known_gates=("${all_gates[@]}" clippy-touched) # clippy-touched: on request only
 gates=("$@")
 [ ${#gates[@]} -gt 0 ] || gates=("${all_gates[@]}")
 for g in "${gates[@]}"; do
-  [[ " ${all_gates[*]} clippy-touched " == *" $g "* ]] || { echo "gates: unknown gate $g (${all_gates[*]} clippy-touched)" >&2; exit 2; }
+  [[ " ${known_gates[*]} " == *" $g "* ]] || { echo "gates: unknown gate $g (${known_gates[*]})" >&2; exit 2; }
 done
 
 work="${RMQ_WORK_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/robustmq-log-metrics/gates}"
@@ -184,27 +185,19 @@ gate_typos() {
   rm -f "$tree/.typos-gate.toml"
 }
 gate_deny() { run_gate deny "$1" cargo "+$toolchain" deny check licenses; }
-gate_clippy() {
-  # ort-sys (search-engine, llm-engine) downloads ONNX Runtime unless
-  # ORT_LIB_LOCATION names one; clippy links nothing, an empty dir serves.
+# run_cargo_gate GATE TREE CARGO_ARGS...: cargo on the tree with RobustMQ's
+# toolchain. ort-sys (search-engine, llm-engine) downloads ONNX Runtime
+# unless ORT_LIB_LOCATION names one; these gates link nothing of it, so an
+# empty dir serves.
+run_cargo_gate() {
+  local gate=$1 which=$2
+  shift 2
   mkdir -p "$CARGO_TARGET_DIR/ort-none"
-  run_gate clippy "$1" env ORT_LIB_LOCATION="$CARGO_TARGET_DIR/ort-none" \
-    cargo "+$toolchain" clippy --workspace --all-targets -- -D warnings
+  run_gate "$gate" "$which" env ORT_LIB_LOCATION="$CARGO_TARGET_DIR/ort-none" cargo "+$toolchain" "$@"
 }
-gate_clippy-touched() {
-  local args=() c
-  for c in "${crates[@]}"; do args+=(-p "$c"); done
-  mkdir -p "$CARGO_TARGET_DIR/ort-none"
-  run_gate clippy-touched "$1" env ORT_LIB_LOCATION="$CARGO_TARGET_DIR/ort-none" \
-    cargo "+$toolchain" clippy "${args[@]}" --all-targets -- -D warnings
-}
-gate_nextest() {
-  local args=() c
-  for c in "${crates[@]}"; do args+=(-p "$c"); done
-  mkdir -p "$CARGO_TARGET_DIR/ort-none"
-  run_gate nextest "$1" env ORT_LIB_LOCATION="$CARGO_TARGET_DIR/ort-none" \
-    cargo "+$toolchain" nextest run --no-fail-fast "${args[@]}"
-}
+gate_clippy() { run_cargo_gate clippy "$1" clippy --workspace --all-targets -- -D warnings; }
+gate_clippy-touched() { run_cargo_gate clippy-touched "$1" clippy "${touched_args[@]}" --all-targets -- -D warnings; }
+gate_nextest() { run_cargo_gate nextest "$1" nextest run --no-fail-fast "${touched_args[@]}"; }
 
 # Ours, not RobustMQ's: common-base's logging module and LogConfigError
 # compiled alone (with stand-ins for the three crate::tools functions it
@@ -346,6 +339,8 @@ say "packing the crate"
 crate=$(rmq_package_crate "$work/crate")
 mapfile -t crates < <(touched_crates)
 say "crates the pull requests touch: ${crates[*]}"
+touched_args=()
+for c in "${crates[@]}"; do touched_args+=(-p "$c"); done
 # Appended, not truncated: gates run in separate invocations add up; the
 # summary takes each gate's last result per tree (a new patched branch
 # starts a new file).
@@ -399,6 +394,9 @@ def failed_tests(which):
     return open(path).read().split() if os.path.exists(path) else None
 
 
+mqtt_failed = {which: failed_tests(which) for which in ("base", "patched")}
+
+
 by = {}
 for gate, which, result, secs, detail in rows:
     by.setdefault(gate, {})[which] = (result, secs, detail)
@@ -414,8 +412,8 @@ for gate, r in by.items():
     elif p[0].startswith("fail") and p[2] == b[2]:
         verdict = "fails on the base too, with the same findings"
     elif gate == "mqtt" and p[0].startswith("fail") and b[0].startswith("fail") \
-            and failed_tests("patched") is not None and failed_tests("patched") == failed_tests("base"):
-        verdict = f"fails on the base too, the same {len(failed_tests('base'))} tests: {' '.join(failed_tests('base'))}"
+            and mqtt_failed["patched"] is not None and mqtt_failed["patched"] == mqtt_failed["base"]:
+        verdict = f"fails on the base too, the same {len(mqtt_failed['base'])} tests: {' '.join(mqtt_failed['base'])}"
     elif p[0].startswith("fail"):
         verdict = "fails on the base too; compare the logs"
     elif p[0] == "pass":
