@@ -20,7 +20,7 @@
 #            (-p each): their features unify as nextest's do, so it reuses
 #            that build's dependencies, where --workspace unifies every
 #            crate's features and builds librocksdb-sys's C++ once more
-#            (about 50 minutes on 2 cores). Not in the default list.
+#            (the gate took 35 minutes on 2 cores: docs/robustmq.md). Not in the default list.
 #   nextest  cargo nextest run on every crate the pull requests touch
 #   mqtt     the MQTT integration suite: the 3-node cluster of RobustMQ's
 #            scripts/cluster.sh on loopback, then the nextest command that
