@@ -308,16 +308,22 @@ def mqtt_string(s):
     return len(s.encode()).to_bytes(2, "big") + s.encode()
 
 
-def connect_packet(client_id, password=PASSWORD):
-    """An MQTT 3.1.1 CONNECT: clean session, user name and password, keepalive 60 s."""
-    body = mqtt_string("MQTT") + bytes([4, 0xC2]) + (60).to_bytes(2, "big")
-    body += mqtt_string(client_id) + mqtt_string(USER) + mqtt_string(password)
+def mqtt_packet(first_byte, body):
+    """An MQTT control packet: its first byte (type and flags), the body's length
+    as a variable byte integer, then the body."""
     n, length = len(body), b""
     while True:
         n, digit = divmod(n, 128)
         length += bytes([digit | (0x80 if n else 0)])
         if not n:
-            return b"\x10" + length + body
+            return bytes([first_byte]) + length + body
+
+
+def connect_packet(client_id, password=PASSWORD):
+    """An MQTT 3.1.1 CONNECT: clean session, user name and password, keepalive 60 s."""
+    body = mqtt_string("MQTT") + bytes([4, 0xC2]) + (60).to_bytes(2, "big")
+    body += mqtt_string(client_id) + mqtt_string(USER) + mqtt_string(password)
+    return mqtt_packet(0x10, body)
 
 
 def send_raw(packet):
@@ -372,7 +378,7 @@ def drive_mqtt():
     send_raw(b"\x10\xff\xff\xff\xff\x7f")
     # A CONNECT naming a protocol that does not exist.
     body = b"\x00\x04XQTT\x04\x02\x00\x3c\x00\x03bad"
-    send_raw(bytes([0x10, len(body)]) + body)
+    send_raw(mqtt_packet(0x10, body))
     # A CONNECT that decodes but breaks the protocol: MQTT 3.1.1 allows client
     # ids of up to 23 characters.
     r = mosquitto("mosquitto_pub", "-V", "mqttv311", "-i", "e2e-client-id-longer-than-23-characters",
@@ -543,7 +549,6 @@ def check_module_events(broker):
         found = poll(f"connection_accepted for 127.0.0.1:{port} in the [server] file",
                      lambda: lines(since, "connection_accepted", rf"\bremote_addr=127\.0\.0\.1:{port}\b"), 20)
         return re.search(r"\bconnection_id=(\d+)\b", found[0]).group(1)
-
 
     # A connection accepted, logged in, then dropped without DISCONNECT: network-server closes
     # it when its GC finds it marked (every 3 s, 5 s of grace).
@@ -750,7 +755,6 @@ def check_login_flood(tree, binary, logger_text, workdir, attempts=10000, deadli
     unlimited_text = re.sub(r"(?m)^line_limit = .*\n", "", logger_text)
     loggers = {"with the limit": logger_text, "without the limit": unlimited_text}
 
-
     def attempt(i):
         """One CONNECT to be refused; returns the CONNACK's return code, or
         None when the broker closed the connection without one (it sheds
@@ -812,8 +816,8 @@ def check_login_flood(tree, binary, logger_text, workdir, attempts=10000, deadli
                 # then a PUBLISH to it: the new topic matches the subscription, and
                 # the broker's push manager, ticking each second, starts the push
                 # thread of the new bucket (push_thread_started, info).
-                subscriber.sendall(b"\x82" + bytes([len(subscribe_body)]) + subscribe_body)
-                subscriber.sendall(b"\x30" + bytes([len(publish_body)]) + publish_body)
+                subscriber.sendall(mqtt_packet(0x82, subscribe_body))
+                subscriber.sendall(mqtt_packet(0x30, publish_body))
         elapsed = time.monotonic() - t0
         flood_end = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
         subscriber.sendall(b"\xe0\x00")  # DISCONNECT
