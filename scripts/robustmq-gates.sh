@@ -138,6 +138,9 @@ record() { # gate tree result seconds detail
   say "$1 on $2: $3 in $4 s ($5)"
 }
 
+# nextest_summary LOG: nextest's last "Summary [...] N tests run: ..." line.
+nextest_summary() { grep -E '^ *Summary' "$1" | tail -n 1 | sed 's/^ *//'; }
+
 # run_gate GATE TREE CMD...: runs CMD in the tree, logs it, records pass/fail.
 run_gate() {
   local gate=$1 which=$2 log t0 status=0
@@ -154,7 +157,7 @@ run_gate() {
     typos) gate_detail="$(grep -c '^error:' "$log" || true) findings" ;;
     deny) gate_detail="$(grep -c '^error\[' "$log" || true) errors" ;;
     clippy | clippy-touched) gate_detail="$(grep -c '^error' "$log" || true) error lines, $(grep -c '^warning' "$log" || true) warning lines" ;;
-    nextest | mqtt) gate_detail="$(grep -E '^ *Summary' "$log" | tail -n 1 | sed 's/^ *//')" ;;
+    nextest) gate_detail="$(nextest_summary "$log")" ;;
   esac
   record "$gate" "$which" "$result" "$(($(date +%s) - t0))" "${gate_detail:-see $log}"
 }
@@ -328,7 +331,7 @@ gate_mqtt() {
     sort -u >"$logs/mqtt-$which.failed"
   local result=pass
   [ $status -eq 0 ] || result="fail (exit $status)"
-  record mqtt "$which" "$result" "$(($(date +%s) - t0))" "$(grep -E '^ *Summary' "$log" | tail -n 1 | sed 's/^ *//')"
+  record mqtt "$which" "$result" "$(($(date +%s) - t0))" "$(nextest_summary "$log")"
 }
 
 start=$(date +%s)
